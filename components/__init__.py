@@ -1,0 +1,1 @@
+"""Agent Runtime platform components: one ComponentResource per module."""

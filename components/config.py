@@ -1,0 +1,448 @@
+"""Stack configuration: one pydantic model, validated once at the edge.
+
+Every setting a stack file can hold is declared here. `load_stack_config()` reads
+the raw config of the `agent-runtime` namespace, validates it, and raises a
+`ConfigError` naming the config key, what is wrong and what is allowed - so a bad
+stack file fails `pulumi preview` with one readable message instead of a
+traceback from inside a component.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Annotated, Any, Literal, Optional
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+PROJECT = "agent-runtime"
+
+# Kubernetes names
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
+NACOS_IMAGE = re.compile(r"^(?:[\w.\-/]+/)?nacos/nacos-server(?::v3\.1\.\d+(?:-[\w.]+)?)?(?:@sha256:[0-9a-f]{64})?$")
+NACOS_NAMESPACE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63, "
+            "starting and ending with a letter or digit)"
+        )
+    return value
+
+
+def _quantity(value: Any) -> str:
+    text = str(value)
+    if not QUANTITY.match(text):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)")
+    return text
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
+
+
+class Settings(BaseModel):
+    """Base for every config block: camelCase keys as in the stack files, no unknown keys."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+class ResourceAmounts(Settings):
+    cpu: Quantity
+    memory: Quantity
+
+
+class Resources(Settings):
+    requests: ResourceAmounts
+    limits: ResourceAmounts
+
+
+class KubernetesSettings(Settings):
+    """Where manifests go: a cluster (kubeconfig/context) or a directory (no cluster needed)."""
+
+    kubeconfig: Optional[str] = None
+    context: Optional[str] = None
+    render_yaml_to_directory: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "KubernetesSettings":
+        if self.render_yaml_to_directory and (self.kubeconfig or self.context):
+            raise ValueError(
+                "renderYamlToDirectory renders manifests without a cluster; "
+                "set it OR kubeconfig/context, not both"
+            )
+        return self
+
+
+class MysqlSettings(Settings):
+    host: str = Field(min_length=1)
+    port: int = Field(default=3306, ge=1, le=65535)
+    database: str = Field(default="nacos", min_length=1)
+    user: str = Field(default="nacos", min_length=1)
+    params: str = "characterEncoding=utf8&connectTimeout=1000&socketTimeout=3000&autoReconnect=true&useSSL=true"
+
+
+class NacosStorage(Settings):
+    type: Literal["embedded", "mysql"] = "embedded"
+    size: Quantity = "10Gi"
+    storage_class_name: Optional[str] = None
+    mysql: Optional[MysqlSettings] = None
+
+    @model_validator(mode="after")
+    def _mysql_needs_settings(self) -> "NacosStorage":
+        if self.type == "mysql" and self.mysql is None:
+            raise ValueError("type 'mysql' needs a 'mysql' block (host, port, database, user)")
+        if self.type == "embedded" and self.mysql is not None:
+            raise ValueError("a 'mysql' block is only allowed with type 'mysql'")
+        return self
+
+
+class JvmSettings(Settings):
+    xms: str = "1g"
+    xmx: str = "1g"
+    xmn: str = "512m"
+
+
+class NacosSettings(Settings):
+    namespace: DnsLabel = "agent-runtime"
+    image: str = "nacos/nacos-server:v3.1.1"
+    replicas: int = Field(default=1, ge=1, le=9)
+    storage: NacosStorage = NacosStorage()
+    resources: Resources = Resources(
+        requests=ResourceAmounts(cpu="500m", memory="2Gi"),
+        limits=ResourceAmounts(cpu="2", memory="2Gi"),
+    )
+    jvm: JvmSettings = JvmSettings()
+    admin_username: str = "nacos"
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_nacos_31(cls, value: str) -> str:
+        if not NACOS_IMAGE.match(value) or (":" not in value.split("/")[-1] and "@" not in value):
+            raise ValueError(
+                f"{value!r} must be the official nacos/nacos-server image pinned to a v3.1.x tag "
+                "(e.g. nacos/nacos-server:v3.1.1) or a sha256 digest; 'latest' and other lines are not allowed"
+            )
+        return value
+
+    @field_validator("replicas")
+    @classmethod
+    def _raft_quorum(cls, value: int) -> int:
+        if value != 1 and value % 2 == 0:
+            raise ValueError(
+                f"{value} replicas cannot keep a Raft quorum through one failure; use 1 (standalone) or an odd number >= 3"
+            )
+        return value
+
+    @property
+    def standalone(self) -> bool:
+        return self.replicas == 1
+
+
+class ChartSettings(Settings):
+    """The official Higress chart, pinned. `localPath` points at an unpacked chart for offline runs."""
+
+    name: Literal["higress-core", "higress"] = "higress-core"
+    version: str = "2.2.1"
+    repository: str = "https://higress.io/helm-charts"
+    local_path: Optional[str] = None
+
+    @field_validator("version")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if not SEMVER.match(value):
+            raise ValueError(f"{value!r} is not a pinned chart version (x.y.z)")
+        major, minor, _ = (int(p) for p in value.split("."))
+        if (major, minor) < (2, 1):
+            raise ValueError(f"chart {value} is older than 2.1: the nacos3 McpBridge registry needs Higress >= 2.1")
+        return value
+
+
+class DiscoverySettings(Settings):
+    """What the McpBridge reads from Nacos."""
+
+    groups: list[str] = Field(default_factory=lambda: ["DEFAULT_GROUP"])
+    refresh_interval_seconds: int = Field(default=30, ge=10, le=3600)
+    mcp_server_base_url: str = "/mcp"
+
+    @field_validator("groups")
+    @classmethod
+    def _non_empty(cls, value: list[str]) -> list[str]:
+        if not value or any(not g.strip() for g in value):
+            raise ValueError("needs at least one non-empty Nacos group: an empty list makes Higress discover nothing")
+        return value
+
+
+class GatewaySettings(Settings):
+    namespace: DnsLabel = "higress-system"
+    chart: ChartSettings = ChartSettings()
+    replicas: int = Field(default=2, ge=1, le=50)
+    controller_replicas: int = Field(default=1, ge=1, le=5)
+    resources: Resources = Resources(
+        requests=ResourceAmounts(cpu="2000m", memory="2Gi"),
+        limits=ResourceAmounts(cpu="2000m", memory="2Gi"),
+    )
+    spread_across_nodes: bool = False
+    redis: bool = False
+    metrics: bool = False
+    service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
+    discovery: DiscoverySettings = DiscoverySettings()
+
+
+Tier = Literal["free", "standard", "premium"]
+
+TIER_QUOTAS: dict[str, dict[str, str]] = {
+    "free": {"requests.cpu": "2", "requests.memory": "4Gi", "limits.cpu": "4", "limits.memory": "8Gi", "pods": "20"},
+    "standard": {"requests.cpu": "8", "requests.memory": "16Gi", "limits.cpu": "16", "limits.memory": "32Gi", "pods": "100"},
+    "premium": {"requests.cpu": "32", "requests.memory": "64Gi", "limits.cpu": "64", "limits.memory": "128Gi", "pods": "400"},
+}
+
+
+class TenantQuota(Settings):
+    """Overrides of the tier's quota; unset fields keep the tier default."""
+
+    requests_cpu: Optional[Quantity] = None
+    requests_memory: Optional[Quantity] = None
+    limits_cpu: Optional[Quantity] = None
+    limits_memory: Optional[Quantity] = None
+    pods: Optional[int] = Field(default=None, ge=1)
+    persistent_volume_claims: int = Field(default=10, ge=0)
+
+
+class ContainerDefaults(Settings):
+    """LimitRange defaults for containers that declare nothing."""
+
+    default_request: ResourceAmounts = ResourceAmounts(cpu="100m", memory="128Mi")
+    default_limit: ResourceAmounts = ResourceAmounts(cpu="1", memory="1Gi")
+    max: ResourceAmounts = ResourceAmounts(cpu="4", memory="8Gi")
+
+
+class TenantSettings(Settings):
+    name: DnsLabel
+    tier: Tier
+    namespace: Optional[DnsLabel] = None
+    nacos_namespace_id: Optional[str] = None
+    quota: TenantQuota = TenantQuota()
+    container_defaults: ContainerDefaults = ContainerDefaults()
+
+    @field_validator("nacos_namespace_id")
+    @classmethod
+    def _nacos_ns(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and (value == "public" or not NACOS_NAMESPACE_ID.match(value)):
+            raise ValueError(f"{value!r} must match [A-Za-z0-9_-]{{1,128}} and must not be 'public' (shared by all)")
+        return value
+
+    @property
+    def k8s_namespace(self) -> str:
+        return self.namespace or f"tenant-{self.name}"
+
+    @property
+    def nacos_namespace(self) -> str:
+        return self.nacos_namespace_id or f"tenant-{self.name}"
+
+    def quota_hard(self) -> dict[str, str]:
+        hard = dict(TIER_QUOTAS[self.tier])
+        overrides = {
+            "requests.cpu": self.quota.requests_cpu,
+            "requests.memory": self.quota.requests_memory,
+            "limits.cpu": self.quota.limits_cpu,
+            "limits.memory": self.quota.limits_memory,
+            "pods": None if self.quota.pods is None else str(self.quota.pods),
+        }
+        hard.update({k: v for k, v in overrides.items() if v is not None})
+        hard["persistentvolumeclaims"] = str(self.quota.persistent_volume_claims)
+        # Tenants never get their own external entry points: all traffic comes through the gateway.
+        hard["services.loadbalancers"] = "0"
+        hard["services.nodeports"] = "0"
+        return hard
+
+
+class PlatformSecrets(BaseModel):
+    """Secret settings, validated in plain text here and wrapped as Pulumi secrets right after."""
+
+    model_config = ConfigDict(frozen=True)
+
+    nacos_admin_password: Optional[str] = None
+    nacos_auth_token: Optional[str] = None
+    nacos_identity_value: Optional[str] = None
+    nacos_mysql_password: Optional[str] = None
+
+    @field_validator("nacos_auth_token")
+    @classmethod
+    def _token(cls, value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return value
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be base64 (Nacos refuses to start with anything else)") from None
+        if len(raw) < 32:
+            raise ValueError(f"decodes to {len(raw)} bytes; Nacos needs at least 32 (HS256)")
+        return value
+
+    @field_validator("nacos_admin_password")
+    @classmethod
+    def _password(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and len(value) < 12:
+            raise ValueError("must be at least 12 characters")
+        return value
+
+    @field_validator("nacos_identity_value")
+    @classmethod
+    def _identity(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and len(value) < 16:
+            raise ValueError("must be at least 16 characters: it bypasses auth inside the cluster")
+        return value
+
+
+class StackConfig(Settings):
+    """Everything one environment's stack file configures."""
+
+    environment: Literal["dev", "prod"]
+    kubernetes: KubernetesSettings
+    nacos: NacosSettings = NacosSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    tenants: list[TenantSettings] = Field(min_length=1)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _environment_rules(self) -> "StackConfig":
+        if self.environment == "prod":
+            if self.nacos.replicas < 3:
+                raise ValueError("nacos.replicas: prod needs at least 3 Nacos replicas (Raft quorum survives one loss)")
+            if self.gateway.replicas < 3:
+                raise ValueError("gateway.replicas: prod needs at least 3 gateway replicas")
+            if self.kubernetes.render_yaml_to_directory:
+                raise ValueError("kubernetes.renderYamlToDirectory: prod deploys to a cluster; rendering is for dev")
+        names = [t.name for t in self.tenants]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"tenants: duplicate tenant names {dupes}")
+        namespaces = [t.k8s_namespace for t in self.tenants]
+        reserved = {self.nacos.namespace, self.gateway.namespace, "kube-system", "default", "kube-public"}
+        clash = sorted(set(namespaces) & reserved)
+        if clash:
+            raise ValueError(f"tenants: namespace(s) {clash} are reserved for the platform")
+        nacos_ids = [t.nacos_namespace for t in self.tenants]
+        if len(set(nacos_ids)) != len(nacos_ids):
+            raise ValueError("tenants: two tenants share a Nacos namespace id; each tenant needs its own")
+        return self
+
+
+SECRET_KEYS = {
+    "nacosAdminPassword": "nacos_admin_password",
+    "nacosAuthToken": "nacos_auth_token",
+    "nacosIdentityValue": "nacos_identity_value",
+    "nacosMysqlPassword": "nacos_mysql_password",
+}
+
+
+class ConfigError(pulumi.RunError):
+    """A stack setting is wrong. Raised as RunError so Pulumi prints only the message."""
+
+
+def _format_errors(error: ValidationError, key_of_root: dict[str, str] | None = None) -> list[str]:
+    lines = []
+    for item in error.errors(include_url=False):
+        loc = [str(p) for p in item["loc"]]
+        path = ".".join(loc)
+        key = f"{PROJECT}:{path}" if path else f"{PROJECT}"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown setting (check the spelling; see components/config.py for the allowed keys)")
+        elif item["type"] == "missing":
+            lines.append(f"{key}: required setting is missing")
+        else:
+            lines.append(f"{key}: {item['msg']} (got {item.get('input')!r})" if not isinstance(item.get("input"), dict) else f"{key}: {item['msg']}")
+    return lines
+
+
+def _raw_project_config() -> tuple[dict[str, Any], set[str]]:
+    """All `agent-runtime:*` values the engine (or a test) provided, JSON-decoded, and the secret ones."""
+
+    merged: dict[str, Any] = {}
+    merged.update(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    values: dict[str, Any] = {}
+    for full_key, raw in merged.items():
+        if not full_key.startswith(f"{PROJECT}:"):
+            continue
+        key = full_key.split(":", 1)[1]
+        if isinstance(raw, str):
+            try:
+                values[key] = json.loads(raw)
+            except json.JSONDecodeError:
+                values[key] = raw
+        else:
+            values[key] = raw
+    secret = {
+        key
+        for key in values
+        if runtime_config.is_config_secret(f"{PROJECT}:{key}")
+        or f"{PROJECT}:{key}" in runtime_config.get_config_secret_keys_env()
+    }
+    return values, secret
+
+
+def parse_stack_config(
+    raw: dict[str, Any], secret_keys: set[str] | None = None
+) -> tuple[StackConfig, PlatformSecrets]:
+    """Validate raw config values (keys without the project prefix). Raises ConfigError.
+
+    `secret_keys` are the keys the engine marks secret; a secret setting stored in
+    plain text in a stack file is refused.
+    """
+    plain = {k: v for k, v in raw.items() if k not in SECRET_KEYS}
+    secrets_raw = {SECRET_KEYS[k]: (v if isinstance(v, str) else json.dumps(v)) for k, v in raw.items() if k in SECRET_KEYS}
+    problems: list[str] = []
+    if secret_keys is not None:
+        for key in sorted(k for k in raw if k in SECRET_KEYS and k not in secret_keys):
+            problems.append(
+                f"{PROJECT}:{key}: is stored in plain text; set it with `pulumi config set --secret {key} ...`"
+            )
+    stack: StackConfig | None = None
+    try:
+        stack = StackConfig.model_validate(plain)
+    except ValidationError as exc:
+        problems.extend(_format_errors(exc))
+    secrets = PlatformSecrets()
+    try:
+        secrets = PlatformSecrets.model_validate(secrets_raw)
+    except ValidationError as exc:
+        inverse = {v: k for k, v in SECRET_KEYS.items()}
+        for item in exc.errors(include_url=False):
+            # never echo a secret's value back
+            problems.append(f"{PROJECT}:{inverse[str(item['loc'][0])]}: {item['msg']}")
+    if stack is not None and stack.nacos.storage.type == "mysql" and not secrets.nacos_mysql_password:
+        problems.append(
+            f"{PROJECT}:nacosMysqlPassword: required when nacos.storage.type is 'mysql' "
+            f"(set it with `pulumi config set --secret nacosMysqlPassword ...`)"
+        )
+    if problems:
+        raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))
+    assert stack is not None
+    return stack, secrets
+
+
+def load_stack_config() -> tuple[StackConfig, PlatformSecrets]:
+    """Read and validate this stack's configuration."""
+    values, secret = _raw_project_config()
+    return parse_stack_config(values, secret)

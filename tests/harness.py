@@ -1,0 +1,221 @@
+"""Run the real `__main__.py` under Pulumi mocks and record everything it registers.
+
+The recorder sits at the resource-monitor level so it sees each registration
+as the engine would: type, name, parent, provider, dependencies, wire-form inputs
+and which inputs are secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT = "agent-runtime"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_MARK = "[secret]"
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+@dataclass
+class Registered:
+    urn: str
+    typ: str
+    name: str
+    parent: str
+    provider: str
+    custom: bool
+    remote: bool
+    inputs: dict
+    secret_paths: set[str] = field(default_factory=set)
+    dependencies: list[str] = field(default_factory=list)
+
+    @property
+    def k8s_name(self) -> Optional[str]:
+        return (self.inputs.get("metadata") or {}).get("name")
+
+    @property
+    def k8s_namespace(self) -> Optional[str]:
+        return (self.inputs.get("metadata") or {}).get("namespace")
+
+
+def _secret_paths(value: Any, path: str = "") -> set[str]:
+    """Paths (dotted) of every secret-wrapped value in a wire-form struct."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+            found.add(path)
+            return found
+        for key, item in value.items():
+            found |= _secret_paths(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found |= _secret_paths(item, f"{path}[{i}]")
+    return found
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Echo inputs as outputs; give random resources deterministic fake results."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        outputs = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            outputs["result"] = f"mock-password-{args.name}"
+        elif args.typ == "random:index/randomBytes:RandomBytes":
+            # 32 bytes of 0x01, base64: a valid HS256 key shape
+            outputs["base64"] = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+            outputs["hex"] = "01" * int(args.inputs.get("length", 32))
+        elif args.typ == "kubernetes:core/v1:Service":
+            outputs.setdefault("status", {})
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.registered: list[Registered] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            wire = json_format.MessageToDict(request.object)
+            inputs = _unwrap(wire)
+            self.registered.append(
+                Registered(
+                    urn=response.urn,
+                    typ=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    provider=request.provider,
+                    custom=request.custom,
+                    remote=request.remote,
+                    inputs=inputs,
+                    secret_paths=_secret_paths(wire),
+                    dependencies=list(request.dependencies),
+                )
+            )
+        return response
+
+
+def _unwrap(value: Any) -> Any:
+    """Wire form to plain values: secrets unwrapped (the recorder keeps their paths separately)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+            return _unwrap(value.get("value"))
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    resources: list[Registered]
+    outputs: dict
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [r for r in self.resources if r.typ == typ]
+
+    def one(self, typ: str, name: Optional[str] = None, namespace: Optional[str] = None) -> Registered:
+        found = [
+            r
+            for r in self.of_type(typ)
+            if (name is None or r.k8s_name == name) and (namespace is None or r.k8s_namespace == namespace)
+        ]
+        assert len(found) == 1, f"expected one {typ} named {name!r} in {namespace!r}, found {len(found)}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registered:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def custom_resources(self, kind: str) -> list[Registered]:
+        return [
+            r for r in self.of_type("kubernetes:apiextensions.k8s.io:CustomResource") if r.inputs.get("kind") == kind
+        ]
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    """The project-namespace settings of Pulumi.<stack>.yaml, as the engine would pass them."""
+    data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    return {k: v for k, v in (data.get("config") or {}).items() if k.startswith(f"{PROJECT}:")}
+
+
+def _wire_config(config: dict[str, Any]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def run_program(
+    stack: str,
+    overrides: Optional[dict[str, Any]] = None,
+    secrets: Optional[dict[str, str]] = None,
+    plain_secrets: Optional[dict[str, str]] = None,
+    remove: tuple[str, ...] = (),
+) -> ProgramRun:
+    """Run __main__.py for `stack` under mocks with its real stack file (plus overrides).
+
+    `overrides`/`remove` take keys without the project prefix; `secrets` are set as
+    secret config, `plain_secrets` as (wrongly) plain config.
+    """
+    config = stack_file_config(stack)
+    for key in remove:
+        config.pop(f"{PROJECT}:{key}", None)
+    for key, value in (overrides or {}).items():
+        config[f"{PROJECT}:{key}"] = value
+    secret_keys = []
+    for key, value in (secrets or {}).items():
+        config[f"{PROJECT}:{key}"] = value
+        secret_keys.append(f"{PROJECT}:{key}")
+    for key, value in (plain_secrets or {}).items():
+        config[f"{PROJECT}:{key}"] = value
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.reset_options(project=PROJECT, stack=stack)
+    mocks = PlatformMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(_wire_config(config), secret_keys=secret_keys)
+
+    outputs: dict = {}
+    original_export = pulumi.export
+
+    def capture_export(name: str, value: Any) -> None:
+        outputs[name] = value
+        original_export(name, value)
+
+    pulumi.export = capture_export
+    try:
+        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+        loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
+        resolved = {k: _resolve(v, loop) for k, v in outputs.items()}
+    finally:
+        pulumi.export = original_export
+        loop.close()
+        asyncio.set_event_loop(None)
+    return ProgramRun(stack=stack, resources=monitor.registered, outputs=resolved)
+
+
+def _resolve(value: Any, loop: asyncio.AbstractEventLoop) -> Any:
+    if isinstance(value, pulumi.Output):
+        return loop.run_until_complete(value.future())
+    if isinstance(value, dict):
+        return {k: _resolve(v, loop) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, loop) for v in value]
+    return value

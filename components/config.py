@@ -360,7 +360,7 @@ class ConfigError(pulumi.RunError):
     """A stack setting is wrong. Raised as RunError so Pulumi prints only the message."""
 
 
-def _format_errors(error: ValidationError, key_of_root: dict[str, str] | None = None) -> list[str]:
+def _format_errors(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors(include_url=False):
         loc = [str(p) for p in item["loc"]]
@@ -371,7 +371,14 @@ def _format_errors(error: ValidationError, key_of_root: dict[str, str] | None = 
         elif item["type"] == "missing":
             lines.append(f"{key}: required setting is missing")
         else:
-            lines.append(f"{key}: {item['msg']} (got {item.get('input')!r})" if not isinstance(item.get("input"), dict) else f"{key}: {item['msg']}")
+            msg = item["msg"].removeprefix("Value error, ")
+            if not path and re.match(r"^[\w.]+: ", msg):
+                # whole-stack rules name their own key
+                lines.append(f"{PROJECT}:{msg}")
+                continue
+            got = item.get("input")
+            suffix = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+            lines.append(f"{key}: {msg}{suffix}")
     return lines
 
 

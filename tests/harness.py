@@ -145,9 +145,8 @@ class ProgramRun:
         return next(r for r in self.resources if r.urn == urn)
 
     def custom_resources(self, kind: str) -> list[Registered]:
-        return [
-            r for r in self.of_type("kubernetes:apiextensions.k8s.io:CustomResource") if r.inputs.get("kind") == kind
-        ]
+        """Custom resources register under their own token, kubernetes:<group>/<version>:<Kind>."""
+        return [r for r in self.resources if r.typ.startswith("kubernetes:") and r.typ.endswith(f":{kind}") and r.inputs.get("kind") == kind]
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:
@@ -206,6 +205,11 @@ def run_program(
         resolved = {k: _resolve(v, loop) for k, v in outputs.items()}
     finally:
         pulumi.export = original_export
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
     return ProgramRun(stack=stack, resources=monitor.registered, outputs=resolved)

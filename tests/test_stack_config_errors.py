@@ -1,0 +1,96 @@
+"""Wrong stack settings fail the whole program run with one clear message naming the key."""
+
+import pulumi
+import pytest
+
+from components.config import ConfigError
+from harness import run_program
+
+SHORT_TOKEN = "c2hvcnQ="  # base64 of b"short"
+
+CASES = [
+    # (id, stack, overrides, secrets, plain_secrets, remove, expected substrings)
+    ("environment-unknown", "dev", {"environment": "staging"}, {}, {}, (), ["agent-runtime:environment:", "'dev' or 'prod'"]),
+    ("environment-missing", "dev", {}, {}, {}, ("environment",), ["agent-runtime:environment: required setting is missing"]),
+    ("top-level-typo", "dev", {"nacoss": {"replicas": 1}}, {}, {}, (), ["agent-runtime:nacoss: unknown setting"]),
+    ("nested-typo", "dev", {"nacos": {"replica": 1}}, {}, {}, (), ["agent-runtime:nacos.replica: unknown setting"]),
+    ("nacos-even-replicas", "dev", {"nacos": {"replicas": 2}}, {}, {}, (), ["agent-runtime:nacos.replicas:", "Raft quorum"]),
+    ("nacos-image-latest", "dev", {"nacos": {"image": "nacos/nacos-server:latest"}}, {}, {}, (), ["agent-runtime:nacos.image:", "v3.1.x"]),
+    ("nacos-image-unpinned", "dev", {"nacos": {"image": "nacos/nacos-server"}}, {}, {}, (), ["agent-runtime:nacos.image:", "pinned"]),
+    ("nacos-image-2x", "dev", {"nacos": {"image": "nacos/nacos-server:v2.4.3"}}, {}, {}, (), ["agent-runtime:nacos.image:", "v3.1.x"]),
+    ("prod-nacos-single", "prod", {"nacos": {"replicas": 1}}, {}, {}, (), ["nacos.replicas: prod needs at least 3 Nacos replicas"]),
+    ("prod-gateway-two", "prod", {"gateway": {"replicas": 2}}, {}, {}, (), ["gateway.replicas: prod needs at least 3 gateway replicas"]),
+    ("prod-render", "prod", {"kubernetes": {"renderYamlToDirectory": "out"}}, {}, {}, (), ["renderYamlToDirectory: prod deploys to a cluster"]),
+    ("render-and-context", "dev", {"kubernetes": {"renderYamlToDirectory": "out", "context": "kind"}}, {}, {}, (), ["agent-runtime:kubernetes:", "not both"]),
+    ("empty-groups", "dev", {"gateway": {"discovery": {"groups": []}}}, {}, {}, (), ["agent-runtime:gateway.discovery.groups:", "discover nothing"]),
+    ("refresh-too-fast", "dev", {"gateway": {"discovery": {"refreshIntervalSeconds": 5}}}, {}, {}, (), ["agent-runtime:gateway.discovery.refreshIntervalSeconds:", "greater than or equal to 10"]),
+    ("chart-unpinned", "dev", {"gateway": {"chart": {"version": "latest"}}}, {}, {}, (), ["agent-runtime:gateway.chart.version:", "pinned chart version"]),
+    ("chart-too-old", "dev", {"gateway": {"chart": {"version": "1.4.2"}}}, {}, {}, (), ["agent-runtime:gateway.chart.version:", "older than 2.1"]),
+    ("service-type", "dev", {"gateway": {"serviceType": "ExternalName"}}, {}, {}, (), ["agent-runtime:gateway.serviceType:", "'LoadBalancer', 'NodePort' or 'ClusterIP'"]),
+    ("bad-quantity", "dev", {"nacos": {"resources": {"requests": {"cpu": "lots", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}}, {}, {}, (), ["agent-runtime:nacos.resources.requests.cpu:", "not a Kubernetes quantity"]),
+    ("tier-unknown", "dev", {"tenants": [{"name": "retail", "tier": "gold"}]}, {}, {}, (), ["agent-runtime:tenants.0.tier:", "'free', 'standard' or 'premium'"]),
+    ("tenant-name", "dev", {"tenants": [{"name": "Retail_Team", "tier": "free"}]}, {}, {}, (), ["agent-runtime:tenants.0.name:", "DNS-1123"]),
+    ("tenants-empty", "dev", {"tenants": []}, {}, {}, (), ["agent-runtime:tenants:", "at least 1"]),
+    ("tenants-duplicate", "dev", {"tenants": [{"name": "a", "tier": "free"}, {"name": "a", "tier": "premium"}]}, {}, {}, (), ["duplicate tenant names ['a']"]),
+    ("tenant-reserved-namespace", "dev", {"tenants": [{"name": "gw", "tier": "free", "namespace": "higress-system"}]}, {}, {}, (), ["reserved for the platform"]),
+    ("tenant-public-nacos-ns", "dev", {"tenants": [{"name": "a", "tier": "free", "nacosNamespaceId": "public"}]}, {}, {}, (), ["agent-runtime:tenants.0.nacosNamespaceId:", "must not be 'public'"]),
+    ("mysql-without-block", "dev", {"nacos": {"storage": {"type": "mysql"}}}, {}, {}, (), ["agent-runtime:nacos.storage:", "needs a 'mysql' block"]),
+    ("mysql-without-password", "dev", {"nacos": {"storage": {"type": "mysql", "mysql": {"host": "db"}}}}, {}, {}, (), ["agent-runtime:nacosMysqlPassword: required"]),
+    ("token-too-short", "dev", {}, {"nacosAuthToken": SHORT_TOKEN}, {}, (), ["agent-runtime:nacosAuthToken:", "decodes to 5 bytes", "at least 32"]),
+    ("token-not-base64", "dev", {}, {"nacosAuthToken": "not base64 at all!"}, {}, (), ["agent-runtime:nacosAuthToken:", "must be base64"]),
+    ("password-short", "dev", {}, {"nacosAdminPassword": "short"}, {}, (), ["agent-runtime:nacosAdminPassword:", "at least 12"]),
+    ("secret-in-plain-text", "dev", {}, {}, {"nacosAdminPassword": "plain-text-password-123"}, (), ["agent-runtime:nacosAdminPassword: is stored in plain text", "--secret"]),
+]
+
+
+@pytest.mark.parametrize(
+    "stack,overrides,secrets,plain,remove,expected",
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_wrong_setting_fails_with_a_clear_error(stack, overrides, secrets, plain, remove, expected):
+    with pytest.raises(ConfigError) as raised:
+        run_program(stack, overrides=overrides, secrets=secrets, plain_secrets=plain, remove=remove)
+    message = str(raised.value)
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    # a clean RunError: Pulumi prints the message without a stack trace
+    assert isinstance(raised.value, pulumi.RunError)
+    assert "Traceback" not in message
+
+
+def test_every_problem_is_listed_at_once():
+    with pytest.raises(ConfigError) as raised:
+        run_program("prod", overrides={"nacos": {"replicas": 2, "image": "nacos/nacos-server:latest"}, "gateway": {"replicaz": 3}})
+    message = str(raised.value)
+    assert "agent-runtime:nacos.replicas:" in message
+    assert "agent-runtime:nacos.image:" in message
+    assert "agent-runtime:gateway.replicaz: unknown setting" in message
+
+
+def test_secret_values_are_never_echoed_in_errors():
+    with pytest.raises(ConfigError) as raised:
+        run_program("dev", secrets={"nacosAdminPassword": "tiny", "nacosAuthToken": "zzzz-not-base64-zzzz"})
+    message = str(raised.value)
+    assert "tiny" not in message and "zzzz-not-base64-zzzz" not in message
+
+
+def test_a_config_error_registers_nothing():
+    """Validation happens before any resource: a bad stack file deploys nothing, not half."""
+    import harness
+
+    registered_before = []
+
+    class Spy(harness.RecordingMonitor):
+        def RegisterResource(self, request):  # pragma: no cover - must never run
+            registered_before.append(request.type)
+            return super().RegisterResource(request)
+
+    original = harness.RecordingMonitor
+    harness.RecordingMonitor = Spy
+    try:
+        with pytest.raises(ConfigError):
+            run_program("dev", overrides={"environment": "qa"})
+    finally:
+        harness.RecordingMonitor = original
+    assert [t for t in registered_before if t != "pulumi:pulumi:Stack"] == []

@@ -1,0 +1,377 @@
+"""Dynamic providers that keep Nacos's namespaces, A2A AgentCards and MCP servers true to the stack.
+
+This module is pickled BY REFERENCE into every resource's `__provider` input:
+never rename or move it once stacks exist.
+
+Rules kept here, all from Nacos's real semantics (see docs/nacos-api-observed.md):
+- check/diff run during preview and make no network call; only create/update/
+  delete/read talk to Nacos.
+- create adopts an identical record that already exists and refuses, naming it,
+  a different one; it never silently overwrites what another owner published.
+- cards are published with registrationType=URL (persistent), never as
+  ephemeral SDK endpoints that vanish when this process exits.
+- credentials are read in configure() from the stack's secret config and never
+  written to inputs or outputs, so they stay out of state.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any, Optional
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from nacos_registry.client import NacosClient, NacosConflict, NacosNotFound, NacosServerError
+from nacos_registry.settings import PROJECT, RegistryConfigError, connection_from_config
+
+PROVIDER_KEY = "__provider"
+A2A = "/admin/ai/a2a"
+MCP = "/admin/ai/mcp"
+NAMESPACE = "/admin/core/namespace"
+DELETE_SETTLE_SECONDS = 15
+AGENT_CARD_FIELDS = (
+    "protocolVersion", "name", "description", "url", "preferredTransport", "additionalInterfaces",
+    "iconUrl", "provider", "version", "documentationUrl", "capabilities", "securitySchemes", "security",
+    "defaultInputModes", "defaultOutputModes", "skills", "supportsAuthenticatedExtendedCard",
+)
+
+
+def normalize(value: Any) -> Any:
+    """Drop nulls and empty collections recursively: Nacos fills absent fields with them."""
+    if isinstance(value, dict):
+        out = {k: normalize(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in (None, [], {}, "")}
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    return value
+
+
+def card_view(card: dict) -> dict:
+    """The A2A fields of a card as Nacos returns it, normalized for comparison."""
+    return normalize({k: card[k] for k in AGENT_CARD_FIELDS if k in card})
+
+
+class _RegistryProvider(ResourceProvider):
+    """Shared plumbing: configuration from the stack, a fresh client per operation."""
+
+    inputs_that_replace: tuple[str, ...] = ()
+    compared_inputs: tuple[str, ...] = ()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        def get(key: str) -> Optional[str]:
+            return req.config.get(f"{PROJECT}:{key}")
+
+        try:
+            self._connection = connection_from_config(get)
+            self._config_error: Optional[str] = None
+        except RegistryConfigError as exc:
+            self._connection = None
+            self._config_error = str(exc)
+
+    def _client(self) -> NacosClient:
+        connection = getattr(self, "_connection", None)
+        if connection is None:
+            raise RegistryConfigError(
+                getattr(self, "_config_error", None) or f"{PROJECT}:registry is not configured for this stack"
+            )
+        client = NacosClient(connection)
+        client.wait_until_ready()
+        return client
+
+    def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
+        """Pure comparison of inputs: ignores __provider (it changes with every code change)."""
+        changed = [k for k in self.compared_inputs if olds.get(k) != news.get(k)]
+        replaces = [k for k in changed if k in self.inputs_that_replace]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[k for k in self.inputs_that_replace if k not in replaces],
+            delete_before_replace=bool(replaces),
+        )
+
+    @staticmethod
+    def _inputs(props: dict) -> dict:
+        return {k: copy.deepcopy(v) for k, v in props.items() if k != PROVIDER_KEY}
+
+
+class NamespaceProvider(_RegistryProvider):
+    inputs_that_replace = ("namespaceId",)
+    compared_inputs = ("namespaceId", "namespaceName", "description")
+
+    def check(self, _olds: dict, news: dict) -> CheckResult:
+        failures = []
+        ns_id = news.get("namespaceId")
+        if not isinstance(ns_id, str) or not ns_id or ns_id == "public":
+            failures.append(CheckFailure("namespaceId", "must be a non-empty id other than 'public'"))
+        return CheckResult(news, failures)
+
+    def create(self, props: dict) -> CreateResult:
+        client = self._client()
+        ns_id = props["namespaceId"]
+        params = {"namespaceId": ns_id, "namespaceName": props["namespaceName"], "namespaceDesc": props.get("description", "")}
+        try:
+            client.call("POST", NAMESPACE, params)
+        except NacosConflict:
+            existing = client.call("GET", NAMESPACE, {"namespaceId": ns_id}) or {}
+            if existing.get("namespaceShowName", existing.get("namespaceName")) != props["namespaceName"]:
+                raise NacosConflict(
+                    f"Nacos namespace {ns_id!r} already exists with another name "
+                    f"({existing.get('namespaceShowName')!r}); it is not this stack's - choose another nacosNamespaceId"
+                ) from None
+        return CreateResult(ns_id, self._inputs(props))
+
+    def update(self, _id: str, _olds: dict, news: dict) -> UpdateResult:
+        client = self._client()
+        client.call(
+            "PUT",
+            NAMESPACE,
+            {"namespaceId": news["namespaceId"], "namespaceName": news["namespaceName"], "namespaceDesc": news.get("description", "")},
+        )
+        return UpdateResult(self._inputs(news))
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        client = self._client()
+        try:
+            existing = client.call("GET", NAMESPACE, {"namespaceId": id_}) or {}
+        except NacosNotFound:
+            return ReadResult("", {})
+        outs = self._inputs(props)
+        outs["namespaceName"] = existing.get("namespaceShowName", existing.get("namespaceName", outs.get("namespaceName")))
+        outs["description"] = existing.get("namespaceDesc", outs.get("description"))
+        return ReadResult(id_, outs)
+
+    def delete(self, id_: str, _props: dict) -> None:
+        client = self._client()
+        try:
+            client.call("DELETE", NAMESPACE, {"namespaceId": id_})
+        except NacosNotFound:
+            pass
+
+
+class AgentCardProvider(_RegistryProvider):
+    inputs_that_replace = ("namespaceId", "agentName")
+    compared_inputs = ("namespaceId", "agentName", "version", "card", "registrationType")
+
+    def check(self, _olds: dict, news: dict) -> CheckResult:
+        """Validate the card against the A2A AgentCard model before anything is sent."""
+        from a2a.types import AgentCard  # imported lazily: only the provider process needs it
+        from pydantic import ValidationError
+
+        failures = []
+        card = news.get("card")
+        if not isinstance(card, dict):
+            return CheckResult(news, [CheckFailure("card", "must be an AgentCard object")])
+        try:
+            AgentCard.model_validate(card)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                where = ".".join(str(p) for p in err["loc"])
+                failures.append(CheckFailure("card", f"card.{where}: {err['msg']}"))
+        name = card.get("name", "")
+        if not (0 < len(name) <= 64 and name.isascii() and name.isprintable()):
+            failures.append(CheckFailure("card", "card.name: 1-64 printable ASCII characters (a Nacos limit)"))
+        if news.get("agentName") != name:
+            failures.append(CheckFailure("agentName", f"must equal card.name ({name!r})"))
+        if news.get("version") != card.get("version"):
+            failures.append(CheckFailure("version", f"must equal card.version ({card.get('version')!r})"))
+        if news.get("registrationType", "URL") not in ("URL", "SERVICE"):
+            failures.append(CheckFailure("registrationType", "must be URL or SERVICE"))
+        return CheckResult(news, failures)
+
+    def _get(self, client: NacosClient, props: dict, version: Optional[str] = None) -> Optional[dict]:
+        try:
+            return client.call(
+                "GET",
+                A2A,
+                {"agentName": props["agentName"], "namespaceId": props["namespaceId"], "version": version or "",
+                 "registrationType": props.get("registrationType", "URL")},
+            )
+        except NacosNotFound:
+            return None
+
+    def _publish(self, client: NacosClient, props: dict, method: str) -> None:
+        params = {
+            "agentCard": props["card"],
+            "namespaceId": props["namespaceId"],
+            "registrationType": props.get("registrationType", "URL"),
+        }
+        if method == "PUT":
+            params["setAsLatest"] = True
+        client.call(method, A2A, params)
+
+    def create(self, props: dict) -> CreateResult:
+        client = self._client()
+        desired = card_view(props["card"])
+        existing = self._get(client, props)
+        if existing is None:
+            try:
+                self._publish(client, props, "POST")
+            except NacosConflict:
+                # someone registered the name between our GET and POST: judge what is there now
+                existing = self._get(client, props)
+        if existing is not None:
+            same_version = self._get(client, props, props["version"])
+            if same_version is None or card_view(same_version) != desired:
+                raise NacosConflict(
+                    f"AgentCard {props['agentName']!r} already exists in Nacos namespace {props['namespaceId']!r} "
+                    f"with different content (latest version {existing.get('version')!r}); this stack will not "
+                    "overwrite a card it did not publish - delete it in Nacos or rename the agent"
+                )
+            # identical record: adopt it (covers a retried create after a lost response)
+        return CreateResult(f"{props['namespaceId']}/{props['agentName']}", self._outputs(props))
+
+    def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
+        client = self._client()
+        # a new version is appended and made latest; the same version is overwritten in place
+        try:
+            self._publish(client, news, "PUT")
+        except NacosNotFound:
+            # deleted behind the stack's back: publish it again rather than fail the update
+            self._publish(client, news, "POST")
+        return UpdateResult(self._outputs(news, olds))
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        client = self._client()
+        latest = self._get(client, props)
+        if latest is None:
+            return ReadResult("", {})
+        outs = self._inputs(props)
+        outs["card"] = card_view(latest)
+        outs["version"] = latest.get("version", outs.get("version"))
+        outs["agentName"] = latest.get("name", outs.get("agentName"))
+        return ReadResult(id_, outs, inputs={k: outs[k] for k in self.compared_inputs + ("registryKind",) if k in outs})
+
+    def delete(self, _id: str, props: dict) -> None:
+        """Remove every version of the card: the stack owns the agent name in this namespace."""
+        client = self._client()
+        try:
+            client.call("DELETE", A2A, {"agentName": props["agentName"], "namespaceId": props["namespaceId"]})
+        except NacosNotFound:
+            return
+        # Nacos applies version deletes asynchronously (~1-2 s): only report done once it is gone,
+        # so `destroy` never leaves a record behind while claiming success.
+        deadline = time.monotonic() + DELETE_SETTLE_SECONDS
+        while self._get(client, props) is not None:
+            if time.monotonic() >= deadline:
+                raise NacosServerError(
+                    f"AgentCard {props['agentName']!r} in namespace {props['namespaceId']!r} was still readable "
+                    f"{DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; run `pulumi destroy` again"
+                )
+            time.sleep(0.5)
+
+    def _outputs(self, props: dict, olds: Optional[dict] = None) -> dict:
+        outs = self._inputs(props)
+        outs["card"] = card_view(props["card"])
+        published = list((olds or {}).get("publishedVersions") or [])
+        if props["version"] not in published:
+            published.append(props["version"])
+        outs["publishedVersions"] = published
+        return outs
+
+
+class McpServerProvider(_RegistryProvider):
+    inputs_that_replace = ("namespaceId", "mcpName")
+    compared_inputs = ("namespaceId", "mcpName", "version", "serverSpecification", "toolSpecification", "endpointSpecification")
+
+    def check(self, _olds: dict, news: dict) -> CheckResult:
+        import re
+
+        failures = []
+        name = news.get("mcpName", "")
+        if not isinstance(name, str) or not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", name):
+            failures.append(CheckFailure("mcpName", "must match ^[0-9a-zA-Z-_]+$, at most 64 characters (no dots)"))
+        spec = news.get("serverSpecification") or {}
+        if (spec.get("versionDetail") or {}).get("version") != news.get("version"):
+            failures.append(CheckFailure("serverSpecification", "versionDetail.version must equal version"))
+        if spec.get("protocol") != "stdio":
+            if not (spec.get("remoteServerConfig") or {}).get("exportPath"):
+                failures.append(CheckFailure("serverSpecification", "remoteServerConfig.exportPath is required for remote servers"))
+            if not news.get("endpointSpecification"):
+                failures.append(CheckFailure("endpointSpecification", "required for remote (non-stdio) servers"))
+        return CheckResult(news, failures)
+
+    def _get(self, client: NacosClient, props: dict) -> Optional[dict]:
+        try:
+            return client.call("GET", MCP, {"mcpName": props["mcpName"], "namespaceId": props["namespaceId"], "version": ""})
+        except NacosNotFound:
+            return None
+
+    def _params(self, props: dict) -> dict:
+        return {
+            "namespaceId": props["namespaceId"],
+            "mcpName": props["mcpName"],
+            "serverSpecification": props["serverSpecification"],
+            "toolSpecification": props.get("toolSpecification") or None,
+            "endpointSpecification": props.get("endpointSpecification") or None,
+        }
+
+    @staticmethod
+    def server_view(detail: dict) -> dict:
+        """The parts of Nacos's detail answer that we manage, normalized."""
+        return normalize(
+            {
+                "name": detail.get("name"),
+                "protocol": detail.get("protocol"),
+                "frontProtocol": detail.get("frontProtocol"),
+                "description": detail.get("description"),
+                "version": (detail.get("versionDetail") or {}).get("version"),
+                "exportPath": (detail.get("remoteServerConfig") or {}).get("exportPath"),
+            }
+        )
+
+    def _desired_view(self, props: dict) -> dict:
+        spec = props["serverSpecification"]
+        return self.server_view({**spec, "name": spec.get("name", props["mcpName"])})
+
+    def create(self, props: dict) -> CreateResult:
+        client = self._client()
+        existing = self._get(client, props)
+        if existing is None:
+            try:
+                client.call("POST", MCP, self._params(props))
+            except NacosConflict:
+                existing = self._get(client, props)
+        if existing is not None and self.server_view(existing) != self._desired_view(props):
+            raise NacosConflict(
+                f"MCP server {props['mcpName']!r} already exists in Nacos namespace {props['namespaceId']!r} with "
+                f"different content (version {(existing.get('versionDetail') or {}).get('version')!r}); this stack "
+                "will not overwrite it - delete it in Nacos or rename the server"
+            )
+        return CreateResult(f"{props['namespaceId']}/{props['mcpName']}", self._inputs(props))
+
+    def update(self, _id: str, _olds: dict, news: dict) -> UpdateResult:
+        client = self._client()
+        client.call("PUT", MCP, {**self._params(news), "latest": True})
+        return UpdateResult(self._inputs(news))
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        client = self._client()
+        existing = self._get(client, props)
+        if existing is None:
+            return ReadResult("", {})
+        outs = self._inputs(props)
+        if self.server_view(existing) != self._desired_view(props):
+            spec = dict(outs.get("serverSpecification") or {})
+            spec.update({k: existing[k] for k in ("description", "protocol", "frontProtocol") if k in existing})
+            spec["versionDetail"] = {"version": (existing.get("versionDetail") or {}).get("version")}
+            outs["serverSpecification"] = spec
+            outs["version"] = spec["versionDetail"]["version"]
+        return ReadResult(id_, outs)
+
+    def delete(self, _id: str, props: dict) -> None:
+        """Delete the whole server: deleting one version can orphan the others."""
+        client = self._client()
+        try:
+            client.call("DELETE", MCP, {"mcpName": props["mcpName"], "namespaceId": props["namespaceId"]})
+        except NacosNotFound:
+            pass

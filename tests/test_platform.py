@@ -37,6 +37,12 @@ def _env(container: dict) -> dict:
     return {e["name"]: e for e in container.get("env", [])}
 
 
+def _higress_chart(run: ProgramRun):
+    charts = [r for r in run.of_type(CHART) if r.name == "higress-chart"]
+    assert len(charts) == 1
+    return charts[0]
+
+
 def _nacos_container(run: ProgramRun) -> dict:
     sts = run.one(STS, "nacos", "agent-runtime")
     return next(c for c in sts.inputs["spec"]["template"]["spec"]["containers"] if c["name"] == "nacos")
@@ -236,8 +242,7 @@ def test_mysql_storage_wires_the_password_through_the_secret():
 
 def test_higress_chart_is_the_pinned_official_chart_with_stack_values(stack_run):
     exp = EXPECTED[stack_run.stack]
-    chart = stack_run.one(CHART)
-    inputs = chart.inputs
+    inputs = _higress_chart(stack_run).inputs
     assert inputs["chart"] == "higress-core"
     assert inputs["version"] == "2.2.1"
     assert inputs["repositoryOpts"]["repo"] == "https://higress.io/helm-charts"
@@ -249,12 +254,12 @@ def test_higress_chart_is_the_pinned_official_chart_with_stack_values(stack_run)
 
 
 def test_prod_gateway_spreads_across_nodes_with_metrics(dev_run, prod_run):
-    prod_gateway = prod_run.one(CHART).inputs["values"]["gateway"]
+    prod_gateway = _higress_chart(prod_run).inputs["values"]["gateway"]
     spread = prod_gateway["topologySpreadConstraints"]
     assert any(c["topologyKey"] == "kubernetes.io/hostname" and c["whenUnsatisfiable"] == "DoNotSchedule" for c in spread)
     assert prod_gateway["metrics"]["enabled"] is True
     assert prod_gateway["service"]["type"] == "LoadBalancer"
-    dev_gateway = dev_run.one(CHART).inputs["values"]["gateway"]
+    dev_gateway = _higress_chart(dev_run).inputs["values"]["gateway"]
     assert "topologySpreadConstraints" not in dev_gateway
     assert dev_gateway["service"]["type"] == "ClusterIP"
 
@@ -284,7 +289,7 @@ def test_mcp_bridge_discovers_every_tenant_namespace_with_groups_and_credentials
 
 def test_mcp_bridge_waits_for_the_chart_that_installs_its_crd(stack_run):
     bridge = stack_run.custom_resources("McpBridge")[0]
-    chart = stack_run.one(CHART)
+    chart = _higress_chart(stack_run)
     assert chart.urn in bridge.dependencies
 
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: `pulumi up` of the dev stack, which renders every
+# manifest to rendered/dev/ (no cluster needed), with a local file state backend.
+#
+# It installs what it needs: the Python venv (scripts/bootstrap.sh) and a Pulumi engine
+# (scripts/setup-pulumi.sh, cached under ${AGENT_RUNTIME_CACHE:-~/.cache/agent-runtime}).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/bootstrap.sh
+
+if ! command -v pulumi >/dev/null 2>&1; then
+  bin_dir=$(bash scripts/setup-pulumi.sh -q | tail -n 1) || {
+    echo "quickstart: no Pulumi engine could be installed on this machine (see the output above and docs/real-engine.md)." >&2
+    exit 3
+  }
+  export PATH="$bin_dir:$PATH"
+fi
+
+state_dir=${AGENT_RUNTIME_STATE:-$HOME/.cache/agent-runtime/state}
+mkdir -p "$state_dir"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-agent-runtime-dev}
+pulumi login "file://$state_dir" >/dev/null
+pulumi stack select dev 2>/dev/null || pulumi stack init dev
+pulumi up --yes --stack dev "$@"
+echo "rendered manifests: $(pwd)/rendered/dev"

@@ -10,11 +10,16 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 
 if ! command -v pulumi >/dev/null 2>&1; then
-  bin_dir=$(bash scripts/setup-pulumi.sh -q | tail -n 1) || {
-    echo "quickstart: no Pulumi engine could be installed on this machine (see the output above and docs/real-engine.md)." >&2
-    exit 3
-  }
-  export PATH="$bin_dir:$PATH"
+  if setup_out=$(bash scripts/setup-pulumi.sh -q); then
+    eval "$(printf '%s\n' "$setup_out" | tail -n 1)"
+  else
+    cat >&2 <<'MSG'
+quickstart: NO PULUMI ENGINE could be installed on this machine (details above and in docs/real-engine.md).
+            Falling back to scripts/render_offline.py: the dev stack's objects are rendered and schema-checked
+            without an engine. This is NOT a `pulumi up`: charts are not expanded, nothing is registered.
+MSG
+    exec venv/bin/python scripts/render_offline.py --stack dev
+  fi
 fi
 
 state_dir=${AGENT_RUNTIME_STATE:-$HOME/.cache/agent-runtime/state}

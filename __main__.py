@@ -1,15 +1,26 @@
 """Agent Runtime: compose the platform for one environment from its stack configuration."""
 
+from pathlib import Path
+
 import pulumi
 import pulumi_random as random
 
+import json
+
+from components.agent import Agent, AgentArgs, load_stack_agents, route_descriptors
+from components.agent_registry import AgentRegistry, AgentRegistryArgs
+from components.gateway_security import GatewaySecurity, GatewaySecurityArgs
 from components.config import load_stack_config
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
 from components.k8s_common import make_kubernetes_provider
+from components.keda import Keda, KedaArgs
 from components.nacos_cluster import HTTP_PORT, NacosCluster, NacosClusterArgs
+from components.sandbox import SandboxRuntimes, SandboxRuntimesArgs
 from components.tenant import Tenant, TenantArgs
 
 stack, secrets = load_stack_config()
+# every agent spec is validated before any resource exists: one bad file deploys nothing
+agent_catalog = load_stack_agents(stack, Path(__file__).resolve().parent)
 
 providers = {"kubernetes": make_kubernetes_provider(stack.kubernetes), "random": random.Provider("random")}
 with_providers = pulumi.ResourceOptions(providers=providers)
@@ -47,8 +58,52 @@ gateway = HigressGateway(
     opts=with_providers,
 )
 
+tenant_by_name = {t.name: tenant for t, tenant in zip(stack.tenants, tenants)}
+keda = Keda("keda", KedaArgs(settings=stack.agents.keda, labels=stack.labels), opts=with_providers) if stack.agents.keda.enabled else None
+if stack.sandbox_profiles:
+    SandboxRuntimes(
+        "sandboxes",
+        SandboxRuntimesArgs.from_catalog(agent_catalog, stack),
+        opts=pulumi.ResourceOptions(providers=providers, depends_on=list(tenants)),
+    )
+agents = [
+    Agent(
+        f"agent-{spec.name}",
+        AgentArgs.for_spec(spec, agent_catalog, stack, keda_dependency=keda.chart if keda else None),
+        opts=pulumi.ResourceOptions(providers=providers, depends_on=[tenant_by_name[spec.tenant]]),
+    )
+    for spec in agent_catalog.agents
+]
+
+gateway_security = GatewaySecurity(
+    "gateway-security",
+    GatewaySecurityArgs(
+        settings=stack.security,
+        environment=stack.environment,
+        gateway_namespace=stack.gateway.namespace,
+        routes=route_descriptors(agent_catalog, stack),
+        tiers={t.name: t.tier for t in stack.tenants},
+        redis_password=pulumi.Output.secret(secrets.gateway_redis_password) if secrets.gateway_redis_password else None,
+        key_auth_credentials={
+            k: pulumi.Output.secret(v) for k, v in json.loads(secrets.gateway_key_auth_credentials or "{}").items()
+        },
+        chart_creates_gateway_monitor=stack.gateway.metrics,
+        labels=stack.labels,
+    ),
+    opts=pulumi.ResourceOptions(providers=providers, depends_on=[gateway, *agents]),
+)
+
+if stack.registry.enabled:
+    AgentRegistry("registry", AgentRegistryArgs(catalog=agent_catalog, stack=stack, nacos=nacos), opts=with_providers)
+
 pulumi.export("environment", stack.environment)
 pulumi.export("gatewayAddress", gateway.address)
 pulumi.export("nacosAddress", nacos.http_address)
 pulumi.export("tenantNamespaces", {t.name: tenant.namespace for t, tenant in zip(stack.tenants, tenants)})
 pulumi.export("tenantNacosNamespaces", {t.name: tenant.nacos_namespace_id for t, tenant in zip(stack.tenants, tenants)})
+pulumi.export(
+    "agents",
+    {s.name: {"tenant": s.tenant, "namespace": a.namespace, "versions": [v.version for v in s.versions()]} for s, a in zip(agent_catalog.agents, agents)},
+)
+pulumi.export("agentRoutes", [r.__dict__ for r in route_descriptors(agent_catalog, stack)])
+pulumi.export("gatewayPlugins", gateway_security.plugin_names)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
 from typing import Annotated, Any, Literal, Optional
@@ -27,6 +28,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from components.gateway_security import GatewaySecuritySettings, environment_problems
+from nacos_registry.settings import RegistrySettings
 
 PROJECT = "agent-runtime"
 
@@ -276,6 +280,127 @@ class TenantSettings(Settings):
         return hard
 
 
+PINNED_IMAGE = re.compile(r"^[\w.\-/:]+?(?::[\w][\w.\-]{0,127})?(?:@sha256:[0-9a-f]{64})?$")
+
+
+def _pinned_image(value: str) -> str:
+    """An image reference with an explicit tag other than 'latest', or a sha256 digest."""
+    last = value.split("/")[-1]
+    tag = last.split("@")[0].split(":")[1] if ":" in last.split("@")[0] else None
+    if not PINNED_IMAGE.match(value) or ("@sha256:" not in value and (tag is None or tag == "latest")):
+        raise ValueError(f"{value!r} must be pinned: an explicit tag other than 'latest' or an @sha256 digest")
+    return value
+
+
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a CIDR block ({exc})") from None
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+class KedaSettings(Settings):
+    """KEDA, the scale-to-zero engine. `enabled` installs its pinned official chart."""
+
+    enabled: bool = False
+    chart_version: str = "2.20.2"
+    repository: str = "https://kedacore.github.io/charts"
+    local_path: Optional[str] = None
+    namespace: DnsLabel = "keda"
+    # the prometheus trigger reads the gateway's per-upstream request rate from here
+    prometheus_address: str = "http://prometheus-operated.monitoring.svc.cluster.local:9090"
+    polling_interval_seconds: int = Field(default=15, ge=5, le=300)
+
+    @field_validator("chart_version")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if not SEMVER.match(value):
+            raise ValueError(f"{value!r} is not a pinned chart version (x.y.z)")
+        return value
+
+    @field_validator("prometheus_address")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(:\d+)?(/\S*)?$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+
+class AgentsSettings(Settings):
+    """Declarative agents: where the specs live and what every agent gets by default."""
+
+    directory: str = "agents"
+    runtime_image: PinnedImage = "ghcr.io/agent-runtime/declarative-agent:0.1.0"
+    # base of AgentCard URLs; default: the gateway Service inside the cluster
+    gateway_base_url: Optional[str] = None
+    # Ingress host of agent routes; unset = any host
+    gateway_host: Optional[str] = None
+    default_resources: Resources = Resources(
+        requests=ResourceAmounts(cpu="100m", memory="256Mi"),
+        limits=ResourceAmounts(cpu="1", memory="1Gi"),
+    )
+    # where the Kubernetes API is reachable from agents that create sandbox claims
+    api_server_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    api_server_ports: list[int] = Field(default_factory=lambda: [443, 6443])
+    keda: KedaSettings = KedaSettings()
+
+    @field_validator("gateway_base_url")
+    @classmethod
+    def _base_url(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/") if value else value
+
+
+class SandboxEgressRule(Settings):
+    cidr: Cidr
+    except_: list[Cidr] = Field(default_factory=list, alias="except")
+    ports: list[int] = Field(min_length=1)
+    protocol: Literal["TCP", "UDP"] = "TCP"
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, value: list[int]) -> list[int]:
+        bad = [p for p in value if not 1 <= p <= 65535]
+        if bad:
+            raise ValueError(f"ports {bad} are outside 1-65535")
+        return value
+
+
+class SandboxProfileSettings(Settings):
+    """One kind of sandbox agents may run dangerous tools in (shell, browser, code)."""
+
+    name: DnsLabel
+    runtime: Literal["gvisor", "kata"]
+    image: PinnedImage
+    resources: Resources = Resources(
+        requests=ResourceAmounts(cpu="250m", memory="512Mi"),
+        limits=ResourceAmounts(cpu="1", memory="1Gi"),
+    )
+    ephemeral_storage: Quantity = "1Gi"
+    # nothing but these destinations (plus cluster DNS) is reachable from a sandbox
+    egress: list[SandboxEgressRule] = Field(default_factory=list)
+    ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    warm_pool_size: int = Field(default=1, ge=0, le=50)
+    max_sandboxes: int = Field(default=10, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _pool_fits(self) -> "SandboxProfileSettings":
+        if self.warm_pool_size > self.max_sandboxes:
+            raise ValueError(
+                f"warmPoolSize {self.warm_pool_size} exceeds maxSandboxes {self.max_sandboxes}: "
+                "warm sandboxes count against the sandbox quota"
+            )
+        return self
+
+
 class PlatformSecrets(BaseModel):
     """Secret settings, validated in plain text here and wrapped as Pulumi secrets right after."""
 
@@ -285,6 +410,23 @@ class PlatformSecrets(BaseModel):
     nacos_auth_token: Optional[str] = None
     nacos_identity_value: Optional[str] = None
     nacos_mysql_password: Optional[str] = None
+    registry_password: Optional[str] = None
+    gateway_redis_password: Optional[str] = None
+    # JSON object: key-auth consumer name -> credential
+    gateway_key_auth_credentials: Optional[str] = None
+
+    @field_validator("gateway_key_auth_credentials")
+    @classmethod
+    def _key_auth(cls, value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return value
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError("must be a JSON object of consumer name -> credential") from None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) and v for v in parsed.values()):
+            raise ValueError("must be a JSON object of consumer name -> credential")
+        return value
 
     @field_validator("nacos_auth_token")
     @classmethod
@@ -323,6 +465,10 @@ class StackConfig(Settings):
     gateway: GatewaySettings = GatewaySettings()
     tenants: list[TenantSettings] = Field(min_length=1)
     labels: dict[str, str] = Field(default_factory=dict)
+    agents: AgentsSettings = AgentsSettings()
+    sandbox_profiles: list[SandboxProfileSettings] = Field(default_factory=list)
+    security: GatewaySecuritySettings
+    registry: RegistrySettings = RegistrySettings()
 
     @model_validator(mode="after")
     def _environment_rules(self) -> "StackConfig":
@@ -345,10 +491,29 @@ class StackConfig(Settings):
         nacos_ids = [t.nacos_namespace for t in self.tenants]
         if len(set(nacos_ids)) != len(nacos_ids):
             raise ValueError("tenants: two tenants share a Nacos namespace id; each tenant needs its own")
+        for problem in environment_problems(self.security, self.environment):
+            raise ValueError(problem)
+        if self.registry.enabled and not self.registry.server_addr:
+            raise ValueError("registry.serverAddr: required when registry.enabled (the address this machine reaches Nacos at)")
+        profiles = [p.name for p in self.sandbox_profiles]
+        dupes = sorted({n for n in profiles if profiles.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sandboxProfiles: duplicate profile names {dupes}")
+        if self.agents.keda.enabled and self.agents.keda.namespace in set(namespaces) | reserved:
+            raise ValueError(f"agents.keda.namespace: {self.agents.keda.namespace!r} is used by a tenant or the platform")
         return self
+
+    def tenant(self, name: str) -> Optional[TenantSettings]:
+        return next((t for t in self.tenants if t.name == name), None)
+
+    def sandbox_profile(self, name: str) -> Optional[SandboxProfileSettings]:
+        return next((p for p in self.sandbox_profiles if p.name == name), None)
 
 
 SECRET_KEYS = {
+    "registryPassword": "registry_password",
+    "gatewayRedisPassword": "gateway_redis_password",
+    "gatewayKeyAuthCredentials": "gateway_key_auth_credentials",
     "nacosAdminPassword": "nacos_admin_password",
     "nacosAuthToken": "nacos_auth_token",
     "nacosIdentityValue": "nacos_identity_value",
@@ -442,6 +607,15 @@ def parse_stack_config(
         problems.append(
             f"{PROJECT}:nacosMysqlPassword: required when nacos.storage.type is 'mysql' "
             f"(set it with `pulumi config set --secret nacosMysqlPassword ...`)"
+        )
+    if (
+        stack is not None
+        and stack.registry.enabled
+        and not (secrets.registry_password or secrets.nacos_admin_password)
+    ):
+        problems.append(
+            f"{PROJECT}:registryPassword: required when registry.enabled (or set nacosAdminPassword) - "
+            "`pulumi config set --secret registryPassword ...`"
         )
     if problems:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))

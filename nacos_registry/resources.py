@@ -13,7 +13,6 @@ from nacos_registry.provider import AgentCardProvider, McpServerProvider, Namesp
 class NacosNamespace(Resource):
     """A Nacos namespace (one per tenant): the AI endpoints do not create it themselves."""
 
-    namespace_id: pulumi.Output[str]
 
     def __init__(
         self,
@@ -35,8 +34,6 @@ class NacosNamespace(Resource):
 class AgentCard(Resource):
     """An agent's A2A AgentCard, published (registrationType URL) in its tenant's Nacos namespace."""
 
-    card: pulumi.Output[dict]
-    published_versions: pulumi.Output[list]
 
     def __init__(
         self,

@@ -64,7 +64,7 @@ DEFAULT_MODEL_BASE_URLS = {
 }
 # labels shared by agent and sandbox objects (network policies select on them)
 LABEL_AGENT = "agent-runtime.io/agent"
-LABEL_SANDBOX_PROFILE = "agent-runtime.io/sandbox-profile"
+from components.k8s_common import LABEL_SANDBOX_PROFILE  # noqa: E402  (re-exported)
 
 
 class AgentSpecError(pulumi.RunError):

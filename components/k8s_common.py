@@ -17,6 +17,7 @@ PART_OF = "agent-runtime"
 LABEL_TENANT = "agent-runtime.io/tenant"
 LABEL_TIER = "agent-runtime.io/tier"
 LABEL_ROLE = "agent-runtime.io/role"
+LABEL_SANDBOX_PROFILE = "agent-runtime.io/sandbox-profile"
 
 # UID/GID used for every platform container: not root, not a system id.
 NON_ROOT_UID = 10001

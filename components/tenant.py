@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components.config import TenantSettings
 from components.k8s_common import (
+    LABEL_SANDBOX_PROFILE,
     LABEL_TENANT,
     LABEL_TIER,
     dns_egress_rule,
@@ -97,12 +98,14 @@ class Tenant(pulumi.ComponentResource):
                 opts=opts,
             )
 
+        # sandbox pods run untrusted tools: the tenant-wide allowances below never apply to them
+        not_sandbox = {"matchExpressions": [{"key": LABEL_SANDBOX_PROFILE, "operator": "DoesNotExist"}]}
         policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
         policy("allow-dns", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [dns_egress_rule()]})
         policy(
             "allow-from-gateway",
             {
-                "podSelector": {},
+                "podSelector": not_sandbox,
                 "policyTypes": ["Ingress"],
                 "ingress": [
                     {
@@ -120,7 +123,7 @@ class Tenant(pulumi.ComponentResource):
         policy(
             "allow-to-nacos",
             {
-                "podSelector": {},
+                "podSelector": not_sandbox,
                 "policyTypes": ["Egress"],
                 "egress": [
                     {

@@ -326,6 +326,10 @@ def test_tenants_are_isolated_by_default(stack_run):
         assert gateway["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
             "kubernetes.io/metadata.name": "higress-system"
         }
+        # sandbox pods (untrusted tools) get neither the gateway's ingress nor Nacos egress
+        not_sandbox = {"matchExpressions": [{"key": "agent-runtime.io/sandbox-profile", "operator": "DoesNotExist"}]}
+        assert gateway["podSelector"] == not_sandbox
+        assert stack_run.one(NETPOL, "allow-to-nacos", ns).inputs["spec"]["podSelector"] == not_sandbox
         nacos = stack_run.one(NETPOL, "allow-to-nacos", ns).inputs["spec"]["egress"][0]
         assert nacos["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "agent-runtime"}
         assert {p["port"] for p in nacos["ports"]} == {8848, 9848}

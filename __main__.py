@@ -9,7 +9,7 @@ import json
 
 from components.agent import Agent, AgentArgs, load_stack_agents, route_descriptors
 from components.agent_registry import AgentRegistry, AgentRegistryArgs
-from components.gateway_security import GatewaySecurity, GatewaySecurityArgs
+from components.gateway_security import GatewaySecurity, GatewaySecurityArgs, gateway_chart_values
 from components.config import load_stack_config
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
 from components.k8s_common import make_kubernetes_provider
@@ -53,6 +53,7 @@ gateway = HigressGateway(
         nacos_username=nacos.admin_username,
         nacos_password=nacos.admin_password,
         nacos_namespace_ids=[t.nacos_namespace for t in stack.tenants],
+        extra_values=gateway_chart_values(stack.security),
         labels=stack.labels,
     ),
     opts=with_providers,

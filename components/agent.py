@@ -41,6 +41,7 @@ from components.agent_spec import (
     ResolvedVersion,
     load_agent_specs,
 )
+from components.gateway_security import a2a_mtls_annotations, tls_for_public_routes
 from components.config import AgentsSettings, SandboxProfileSettings, StackConfig, TenantSettings
 from components.higress_gateway import GATEWAY_SERVICE, INGRESS_CLASS
 from components.k8s_common import (
@@ -278,6 +279,9 @@ class AgentArgs(BaseModel):
     callees: list  # Peer
     sandbox_profile: Optional[SandboxProfileSettings] = None
     keda_dependency: Optional[pulumi.Resource] = None
+    # from the gateway security settings: TLS for public routes, upstream mTLS for A2A routes
+    public_tls: dict = {"annotations": {}, "tls": []}
+    a2a_annotations: dict[str, str] = {}
     labels: dict[str, str] = {}
 
     @classmethod
@@ -306,6 +310,8 @@ class AgentArgs(BaseModel):
             callees=[Peer(n, catalog.agent(n).tenant, namespace_of(catalog.agent(n)), catalog.agent(n).port) for n in callee_names],
             sandbox_profile=stack.sandbox_profile(spec.sandbox.profile) if spec.sandbox else None,
             keda_dependency=keda_dependency,
+            public_tls=tls_for_public_routes(stack.security),
+            a2a_annotations=a2a_mtls_annotations(stack.security, tenant.k8s_namespace, f"{spec.name}.{tenant.k8s_namespace}.svc"),
             labels=stack.labels,
         )
 
@@ -414,7 +420,7 @@ class Agent(pulumi.ComponentResource):
         plans = _route_plans(spec, ns, args.settings, [(p.agent, p.tenant) for p in args.callers])
         self.routes = [p.route for p in plans]
         for p in plans:
-            self._ingress(name, spec, p, args.settings.gateway_host, agent_labels, child)
+            self._ingress(name, spec, p, args, agent_labels, child)
 
         self.register_outputs(
             {"namespace": ns, "card": self.card, "routes": [r.ingress_ref for r in self.routes]}
@@ -810,9 +816,18 @@ class Agent(pulumi.ComponentResource):
         )
 
     def _ingress(
-        self, name: str, spec: AgentSpec, plan: _IngressPlan, host: Optional[str], labels: dict, opts: pulumi.ResourceOptions
+        self, name: str, spec: AgentSpec, plan: _IngressPlan, args: AgentArgs, labels: dict, opts: pulumi.ResourceOptions
     ) -> None:
         r = plan.route
+        host = args.settings.gateway_host
+        annotations = dict(plan.annotations)
+        ingress_spec: dict = {"ingressClassName": INGRESS_CLASS}
+        if r.kind == "public":
+            annotations.update(args.public_tls["annotations"])
+            if args.public_tls["tls"]:
+                ingress_spec["tls"] = args.public_tls["tls"]
+        else:
+            annotations.update(args.a2a_annotations)
         path = {
             "path": r.path,
             "pathType": "Exact" if r.kind == "public" else "Prefix",
@@ -827,8 +842,8 @@ class Agent(pulumi.ComponentResource):
                 "name": r.name,
                 "namespace": r.namespace,
                 "labels": {**labels, LABEL_ROUTE_KIND: r.kind, LABEL_VERSION: r.version},
-                "annotations": plan.annotations,
+                "annotations": annotations,
             },
-            spec={"ingressClassName": INGRESS_CLASS, "rules": [rule]},
+            spec={**ingress_spec, "rules": [rule]},
             opts=opts,
         )

@@ -32,10 +32,12 @@ class HigressGatewayArgs(BaseModel):
     nacos_username: str
     nacos_password: pulumi.Output
     nacos_namespace_ids: list[str]
+    # extra chart values owned by other parts (e.g. tracing from the gateway security settings)
+    extra_values: dict = {}
     labels: dict[str, str] = {}
 
 
-def chart_values(settings: GatewaySettings) -> dict:
+def chart_values(settings: GatewaySettings, extra: Optional[dict] = None) -> dict:
     """Values for the higress-core chart (nested under `higress-core` for the umbrella chart)."""
     gateway: dict = {
         "replicas": settings.replicas,
@@ -67,6 +69,7 @@ def chart_values(settings: GatewaySettings) -> dict:
         },
         "gateway": gateway,
         "controller": {"replicas": settings.controller_replicas},
+        **(extra or {}),
     }
     if settings.chart.name == "higress":
         return {"higress-core": core}
@@ -134,7 +137,7 @@ class HigressGateway(pulumi.ComponentResource):
             opts=ns_opts,
         )
 
-        chart_args: dict = {"namespace": s.namespace, "values": chart_values(s)}
+        chart_args: dict = {"namespace": s.namespace, "values": chart_values(s, args.extra_values)}
         if s.chart.local_path:
             chart_args["chart"] = s.chart.local_path
         else:

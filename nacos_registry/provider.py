@@ -100,6 +100,21 @@ class _RegistryProvider(ResourceProvider):
         )
 
     @staticmethod
+    def _post_unless_present(get, post) -> Optional[dict]:
+        """Create the record unless one exists; return the pre-existing record (None when we created it).
+
+        A 409 on POST means someone registered the name between our GET and POST:
+        the caller then judges what is there now, exactly as if the GET had found it.
+        """
+        existing = get()
+        if existing is None:
+            try:
+                post()
+            except NacosConflict:
+                existing = get()
+        return existing
+
+    @staticmethod
     def _inputs(props: dict) -> dict:
         return {k: copy.deepcopy(v) for k, v in props.items() if k != PROVIDER_KEY}
 
@@ -212,13 +227,9 @@ class AgentCardProvider(_RegistryProvider):
     def create(self, props: dict) -> CreateResult:
         client = self._client()
         desired = card_view(props["card"])
-        existing = self._get(client, props)
-        if existing is None:
-            try:
-                self._publish(client, props, "POST")
-            except NacosConflict:
-                # someone registered the name between our GET and POST: judge what is there now
-                existing = self._get(client, props)
+        existing = self._post_unless_present(
+            lambda: self._get(client, props), lambda: self._publish(client, props, "POST")
+        )
         if existing is not None:
             same_version = self._get(client, props, props["version"])
             if same_version is None or card_view(same_version) != desired:
@@ -335,12 +346,9 @@ class McpServerProvider(_RegistryProvider):
 
     def create(self, props: dict) -> CreateResult:
         client = self._client()
-        existing = self._get(client, props)
-        if existing is None:
-            try:
-                client.call("POST", MCP, self._params(props))
-            except NacosConflict:
-                existing = self._get(client, props)
+        existing = self._post_unless_present(
+            lambda: self._get(client, props), lambda: client.call("POST", MCP, self._params(props))
+        )
         if existing is not None and self.server_view(existing) != self._desired_view(props):
             raise NacosConflict(
                 f"MCP server {props['mcpName']!r} already exists in Nacos namespace {props['namespaceId']!r} with "

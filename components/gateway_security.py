@@ -833,36 +833,33 @@ def build_plugins(
     if rl.enabled and routes:
         redis = _redis(rl, None if redis_password is None else pulumi.Output.secret(redis_password))
         token_rules, request_rules = [], []
+
+        def per_consumer(refs: list[str], name: str, unit: str, amount: int, message: str, quota_header: bool) -> dict:
+            """One limit bucket per consumer on `refs`, counted in the gateway Redis."""
+            config = {
+                "rule_name": name,
+                "rule_items": [{"limit_by_per_consumer": "", "limit_keys": [{"key": "*", unit: amount}]}],
+                "rejected_code": rl.rejected_code,
+                "rejected_msg": message,
+                "redis": redis,
+            }
+            if quota_header:
+                config["show_limit_quota_header"] = True
+            return _ingress_rule(refs, config)
+
         for tenant, trs in _by_tenant(routes).items():
             tier = trs[0].tier
             limits = rl.tiers[tier]
             pub = [r.ref for r in trs if r.kind == "public"]
             internal = [r.ref for r in trs if r.kind == "a2a"]
             if pub:
-                token_rules.append(_ingress_rule(pub, {
-                    "rule_name": f"ar-tokens-{tier}-{tenant}",
-                    "rule_items": [{"limit_by_per_consumer": "", "limit_keys": [{"key": "*", "token_per_minute": limits.tokens_per_minute}]}],
-                    "rejected_code": rl.rejected_code,
-                    "rejected_msg": f"token budget of tier {tier} exhausted",
-                    "redis": redis,
-                }))
-                request_rules.append(_ingress_rule(pub, {
-                    "rule_name": f"ar-requests-{tier}-{tenant}",
-                    "rule_items": [{"limit_by_per_consumer": "", "limit_keys": [{"key": "*", "query_per_minute": limits.requests_per_minute}]}],
-                    "show_limit_quota_header": True,
-                    "rejected_code": rl.rejected_code,
-                    "rejected_msg": f"request rate of tier {tier} exceeded",
-                    "redis": redis,
-                }))
+                token_rules.append(per_consumer(pub, f"ar-tokens-{tier}-{tenant}", "token_per_minute",
+                                                limits.tokens_per_minute, f"token budget of tier {tier} exhausted", False))
+                request_rules.append(per_consumer(pub, f"ar-requests-{tier}-{tenant}", "query_per_minute",
+                                                  limits.requests_per_minute, f"request rate of tier {tier} exceeded", True))
             if internal:
-                request_rules.append(_ingress_rule(internal, {
-                    "rule_name": f"ar-a2a-{tier}-{tenant}",
-                    "rule_items": [{"limit_by_per_consumer": "", "limit_keys": [{"key": "*", "query_per_minute": limits.a2a_requests_per_minute}]}],
-                    "show_limit_quota_header": True,
-                    "rejected_code": rl.rejected_code,
-                    "rejected_msg": f"A2A call rate of tier {tier} exceeded",
-                    "redis": redis,
-                }))
+                request_rules.append(per_consumer(internal, f"ar-a2a-{tier}-{tenant}", "query_per_minute",
+                                                  limits.a2a_requests_per_minute, f"A2A call rate of tier {tier} exceeded", True))
         if token_rules:
             plugins.append(_wasm_plugin(PLUGIN_TOKENS, "ai-token-ratelimit", namespace, token_rules, fail_close=False))
         if request_rules:

@@ -51,6 +51,7 @@ from components.k8s_common import (
     restricted_container_security,
     restricted_pod_security,
     selector_labels,
+    spec_object,
     standard_labels,
 )
 from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT as NACOS_HTTP_PORT
@@ -452,8 +453,10 @@ class Agent(pulumi.ComponentResource):
             data=data,
             opts=child,
         )
-        deployment = k8s.apps.v1.Deployment(
+        deployment = spec_object(
             f"{rname}-deployment",
+            "apps/v1",
+            "Deployment",
             metadata={"name": full, "namespace": ns, "labels": labels},
             spec=self._deployment_spec(args, version, full, labels, match, env, config_hash),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[config_map]),
@@ -468,8 +471,10 @@ class Agent(pulumi.ComponentResource):
             },
             opts=child,
         )
-        k8s.policy.v1.PodDisruptionBudget(
+        spec_object(
             f"{rname}-pdb",
+            "policy/v1",
+            "PodDisruptionBudget",
             metadata={"name": full, "namespace": ns, "labels": labels},
             # works at any replica count, including 0 for scale-to-zero agents
             spec={"maxUnavailable": 1, "selector": {"matchLabels": match}},
@@ -503,10 +508,10 @@ class Agent(pulumi.ComponentResource):
                 triggers.append(
                     {"type": "memory", "metricType": "Utilization", "metadata": {"value": str(a.target_memory_utilization)}}
                 )
-            k8s.apiextensions.CustomResource(
+            spec_object(
                 f"{rname}-scaledobject",
-                api_version="keda.sh/v1alpha1",
-                kind="ScaledObject",
+                "keda.sh/v1alpha1",
+                "ScaledObject",
                 metadata={"name": full, "namespace": ns, "labels": labels},
                 spec={
                     "scaleTargetRef": target,
@@ -529,8 +534,10 @@ class Agent(pulumi.ComponentResource):
                 metrics.append(
                     {"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": a.target_memory_utilization}}}
                 )
-            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            spec_object(
                 f"{rname}-hpa",
+                "autoscaling/v2",
+                "HorizontalPodAutoscaler",
                 metadata={"name": full, "namespace": ns, "labels": labels},
                 spec={
                     "scaleTargetRef": target,
@@ -779,8 +786,10 @@ class Agent(pulumi.ComponentResource):
         for rule in spec.egress:
             block = {"cidr": rule.cidr, **({"except": list(rule.except_)} if rule.except_ else {})}
             egress.append({"to": [{"ipBlock": block}], "ports": [{"protocol": rule.protocol, "port": p} for p in rule.ports]})
-        k8s.networking.v1.NetworkPolicy(
+        spec_object(
             f"{name}-netpol",
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
             metadata={"name": f"agent-{spec.name}", "namespace": ns, "labels": labels},
             spec={
                 "podSelector": {"matchLabels": {LABEL_AGENT: spec.name}},
@@ -836,8 +845,10 @@ class Agent(pulumi.ComponentResource):
         rule: dict = {"http": {"paths": [path]}}
         if host:
             rule["host"] = host
-        k8s.networking.v1.Ingress(
+        spec_object(
             f"{name}-ingress-{r.name[len(spec.name) + 1:]}",
+            "networking.k8s.io/v1",
+            "Ingress",
             metadata={
                 "name": r.name,
                 "namespace": r.namespace,

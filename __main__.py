@@ -67,22 +67,14 @@ if stack.sandbox_profiles:
         SandboxRuntimesArgs.from_catalog(agent_catalog, stack),
         opts=pulumi.ResourceOptions(providers=providers, depends_on=list(tenants)),
     )
-agents = [
-    Agent(
-        f"agent-{spec.name}",
-        AgentArgs.for_spec(spec, agent_catalog, stack, keda_dependency=keda.chart if keda else None),
-        opts=pulumi.ResourceOptions(providers=providers, depends_on=[tenant_by_name[spec.tenant]]),
-    )
-    for spec in agent_catalog.agents
-]
-
+agent_routes = route_descriptors(agent_catalog, stack)
 gateway_security = GatewaySecurity(
     "gateway-security",
     GatewaySecurityArgs(
         settings=stack.security,
         environment=stack.environment,
         gateway_namespace=stack.gateway.namespace,
-        routes=route_descriptors(agent_catalog, stack),
+        routes=agent_routes,
         tiers={t.name: t.tier for t in stack.tenants},
         redis_password=pulumi.Output.secret(secrets.gateway_redis_password) if secrets.gateway_redis_password else None,
         key_auth_credentials={
@@ -91,8 +83,17 @@ gateway_security = GatewaySecurity(
         chart_creates_gateway_monitor=stack.gateway.metrics,
         labels=stack.labels,
     ),
-    opts=pulumi.ResourceOptions(providers=providers, depends_on=[gateway, *agents]),
+    opts=pulumi.ResourceOptions(providers=providers, depends_on=[gateway]),
 )
+
+agents = [
+    Agent(
+        f"agent-{spec.name}",
+        AgentArgs.for_spec(spec, agent_catalog, stack, keda_dependency=keda.chart if keda else None, route_guard=gateway_security),
+        opts=pulumi.ResourceOptions(providers=providers, depends_on=[tenant_by_name[spec.tenant]]),
+    )
+    for spec in agent_catalog.agents
+]
 
 if stack.registry.enabled:
     AgentRegistry("registry", AgentRegistryArgs(catalog=agent_catalog, stack=stack, nacos=nacos), opts=with_providers)
@@ -106,5 +107,5 @@ pulumi.export(
     "agents",
     {s.name: {"tenant": s.tenant, "namespace": a.namespace, "versions": [v.version for v in s.versions()]} for s, a in zip(agent_catalog.agents, agents)},
 )
-pulumi.export("agentRoutes", [r.__dict__ for r in route_descriptors(agent_catalog, stack)])
+pulumi.export("agentRoutes", [r.__dict__ for r in agent_routes])
 pulumi.export("gatewayPlugins", gateway_security.plugin_names)

@@ -280,6 +280,9 @@ class AgentArgs(BaseModel):
     callees: list  # Peer
     sandbox_profile: Optional[SandboxProfileSettings] = None
     keda_dependency: Optional[pulumi.Resource] = None
+    # the gateway plugins that guard this agent's routes: its Ingresses are created only
+    # after them, so no route is ever live before its auth and limits are
+    route_guard: Optional[pulumi.Resource] = None
     # from the gateway security settings: TLS for public routes, upstream mTLS for A2A routes
     public_tls: dict = {"annotations": {}, "tls": []}
     a2a_annotations: dict[str, str] = {}
@@ -287,7 +290,12 @@ class AgentArgs(BaseModel):
 
     @classmethod
     def for_spec(
-        cls, spec: AgentSpec, catalog: AgentCatalog, stack: StackConfig, keda_dependency: Optional[pulumi.Resource] = None
+        cls,
+        spec: AgentSpec,
+        catalog: AgentCatalog,
+        stack: StackConfig,
+        keda_dependency: Optional[pulumi.Resource] = None,
+        route_guard: Optional[pulumi.Resource] = None,
     ) -> "AgentArgs":
         """Everything one Agent needs, resolved from the validated catalog and the stack config."""
 
@@ -311,6 +319,7 @@ class AgentArgs(BaseModel):
             callees=[Peer(n, catalog.agent(n).tenant, namespace_of(catalog.agent(n)), catalog.agent(n).port) for n in callee_names],
             sandbox_profile=stack.sandbox_profile(spec.sandbox.profile) if spec.sandbox else None,
             keda_dependency=keda_dependency,
+            route_guard=route_guard,
             public_tls=tls_for_public_routes(stack.security),
             a2a_annotations=a2a_mtls_annotations(stack.security, tenant.k8s_namespace, f"{spec.name}.{tenant.k8s_namespace}.svc"),
             labels=stack.labels,
@@ -420,8 +429,9 @@ class Agent(pulumi.ComponentResource):
 
         plans = _route_plans(spec, ns, args.settings, [(p.agent, p.tenant) for p in args.callers])
         self.routes = [p.route for p in plans]
+        route_opts = pulumi.ResourceOptions(parent=self, depends_on=[args.route_guard] if args.route_guard else None)
         for p in plans:
-            self._ingress(name, spec, p, args, agent_labels, child)
+            self._ingress(name, spec, p, args, agent_labels, route_opts)
 
         self.register_outputs(
             {"namespace": ns, "card": self.card, "routes": [r.ingress_ref for r in self.routes]}

@@ -72,3 +72,19 @@ def test_prod_refuses_to_run_without_the_guard():
         assert "agent-runtime:security.guard.enabled: the prompt-injection guard must be on in prod" in str(exc)
     else:
         raise AssertionError("prod without the prompt guard must fail")
+
+
+def test_every_agent_route_is_created_after_the_plugins_that_guard_it(dev_run, prod_run):
+    """Routes are guarded only through plugin matchRules, so a route created first would be briefly open."""
+    for run in (dev_run, prod_run):
+        plugins = {r.urn for r in run.of_type("kubernetes:extensions.higress.io/v1alpha1:WasmPlugin")}
+        assert len(plugins) >= 4
+        routes = run.of_type(INGRESS)
+        assert routes
+        for r in routes:
+            missing = plugins - set(r.dependencies)
+            assert not missing, f"{r.name} does not wait for {sorted(missing)}"
+        # and the plugins do not wait for the agents (that would be the open-route order)
+        agent_urns = {r.urn for r in run.resources if r.typ.startswith("kubernetes:") and r.parent and "agents:Agent" in r.parent}
+        for urn in plugins:
+            assert not agent_urns & set(run.by_urn(urn).dependencies)

@@ -86,15 +86,17 @@ def run_one(count: int, stack: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         agents = Path(tmp) / "agents"
         generate(agents, count)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         run = run_program(stack, overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}}})
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     agent_resources = sum(1 for r in run.resources if r.name.startswith("agent-bench-"))
     return {
         "agents": count,
         "stack": stack,
         "seconds": round(elapsed, 2),
+        "cpu_seconds": round(cpu, 2),
         "peak_rss_mib": round(peak_kib / 1024, 1),
         "registrations": len(run.resources),
         "agent_registrations": agent_resources,
@@ -120,10 +122,10 @@ def main(argv: list[str]) -> int:
             print(out.stderr, file=sys.stderr)
             return out.returncode
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"{'agents':>7} {'seconds':>8} {'s/agent':>8} {'peak RSS':>10} {'registrations':>14}")
+    print(f"{'agents':>7} {'seconds':>8} {'cpu s':>8} {'s/agent':>8} {'peak RSS':>10} {'registrations':>14}")
     for r in results:
         print(
-            f"{r['agents']:>7} {r['seconds']:>8.2f} {r['seconds'] / r['agents']:>8.4f} "
+            f"{r['agents']:>7} {r['seconds']:>8.2f} {r['cpu_seconds']:>8.2f} {r['seconds'] / r['agents']:>8.4f} "
             f"{r['peak_rss_mib']:>7.1f} MiB {r['registrations']:>14}"
         )
     return 0

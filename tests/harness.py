@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import pulumi
 import yaml
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.proto import resource_pb2
 
@@ -94,9 +94,14 @@ class PlatformMocks(pulumi.runtime.Mocks):
     """Echo inputs as outputs; give random resources deterministic fake results."""
 
     @staticmethod
-    def echoes_unchanged(typ: str) -> bool:
-        """True when new_resource would return exactly the inputs (lets the monitor skip the round trip)."""
-        return typ.startswith("kubernetes:") and typ != "kubernetes:core/v1:Service"
+    def echo_defaults(typ: str) -> Optional[dict]:
+        """For types whose outputs are their inputs plus these defaults: the defaults; else None.
+
+        Lets the monitor answer without the deserialize -> new_resource -> serialize round trip.
+        """
+        if typ == "kubernetes:core/v1:Service":
+            return {"status": {}}
+        return {} if typ.startswith("kubernetes:") else None
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         outputs = dict(args.inputs)
@@ -106,8 +111,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
             # 32 bytes of 0x01, base64: a valid HS256 key shape
             outputs["base64"] = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
             outputs["hex"] = "01" * int(args.inputs.get("length", 32))
-        elif args.typ == "kubernetes:core/v1:Service":
-            outputs.setdefault("status", {})
+        else:
+            for key, value in (self.echo_defaults(args.typ) or {}).items():
+                outputs.setdefault(key, value)
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -117,8 +123,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, recording every registration.
 
-    For custom resources whose mock outputs are their inputs, the wire-form
-    inputs are echoed back as they came: the same answer the SDK's
+    For custom resources whose mock outputs are their inputs (plus defaults), the
+    wire-form inputs are echoed back as they came: the same answer the SDK's
     deserialize -> new_resource -> serialize round trip gives, without its cost.
     """
 
@@ -127,9 +133,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registered: list[Registered] = []
 
     def RegisterResource(self, request):
-        if request.custom and not request.remote and self.mocks.echoes_unchanged(request.type):
+        defaults = self.mocks.echo_defaults(request.type) if request.custom and not request.remote else None
+        if defaults is not None:
             urn = self.make_urn(request.parent, request.type, request.name)
-            response = resource_pb2.RegisterResourceResponse(urn=urn, id=f"{request.name}-id", object=request.object)
+            outputs = struct_pb2.Struct()
+            outputs.CopyFrom(request.object)
+            for key, value in defaults.items():
+                if key not in outputs.fields:
+                    outputs[key] = value
+            response = resource_pb2.RegisterResourceResponse(urn=urn, id=f"{request.name}-id", object=outputs)
         else:
             response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":

@@ -148,6 +148,15 @@ class RouteDescriptor:
         return f"{self.namespace}/{self.name}"
 
 
+def backend_service(spec: AgentSpec, version: ResolvedVersion) -> str:
+    """The Service a version's routes point at: the agent's own while it has one version, else the version's.
+
+    Higress canaries split traffic between Ingress backends, so each version needs its own
+    Service only while several are served.
+    """
+    return f"{spec.name}-{version.slug}" if len(spec.versions()) > 1 else spec.name
+
+
 @dataclass(frozen=True)
 class _IngressPlan:
     route: RouteDescriptor
@@ -196,7 +205,7 @@ def _route_plans(
                     allowed_caller_tenants=caller_tenants if kind == "a2a" else (),
                     skill_ids=skills if kind == "a2a" else (),
                 ),
-                service=f"{spec.name}-{version.slug}",
+                service=backend_service(spec, version),
                 annotations={**base_annotations, **extra},
             )
 
@@ -412,25 +421,40 @@ class Agent(pulumi.ComponentResource):
         if spec.sandbox is not None:
             self._sandbox_rbac(name, spec, ns, agent_labels, child)
 
-        k8s.core.v1.Service(
-            f"{name}-svc",
+        # every version's pods: the in-cluster A2A address, and the route backend of a one-version agent
+        backends = {
+            spec.name: k8s.core.v1.Service(
+                f"{name}-svc",
+                metadata={"name": spec.name, "namespace": ns, "labels": agent_labels},
+                spec={
+                    "type": "ClusterIP",
+                    "selector": selector_labels(spec.name, COMPONENT),
+                    "ports": [{"name": "http", "port": spec.port, "targetPort": "http", "protocol": "TCP"}],
+                },
+                opts=child,
+            )
+        }
+        spec_object(
+            f"{name}-pdb",
+            "policy/v1",
+            "PodDisruptionBudget",
             metadata={"name": spec.name, "namespace": ns, "labels": agent_labels},
-            spec={
-                "type": "ClusterIP",
-                "selector": selector_labels(spec.name, COMPONENT),
-                "ports": [{"name": "http", "port": spec.port, "targetPort": "http", "protocol": "TCP"}],
-            },
+            # one budget over all versions: a drain takes at most one of the agent's pods at a time;
+            # maxUnavailable works at any replica count, including 0 for scale-to-zero agents
+            spec={"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(spec.name, COMPONENT)}},
             opts=child,
         )
         for version in spec.versions():
-            self._render_version(name, args, version, ns, agent_labels)
+            backends.update(self._render_version(name, args, version, ns, agent_labels))
 
         self._network_policy(name, args, ns, agent_labels, child)
 
         plans = _route_plans(spec, ns, args.settings, [(p.agent, p.tenant) for p in args.callers])
         self.routes = [p.route for p in plans]
-        route_opts = pulumi.ResourceOptions(parent=self, depends_on=[args.route_guard] if args.route_guard else None)
+        guard = [args.route_guard] if args.route_guard else []
         for p in plans:
+            # a route waits for its backend (a canary's Service is new) and for the plugins guarding it
+            route_opts = pulumi.ResourceOptions(parent=self, depends_on=[backends[p.service], *guard])
             self._ingress(name, spec, p, args, agent_labels, route_opts)
 
         self.register_outputs(
@@ -439,7 +463,10 @@ class Agent(pulumi.ComponentResource):
 
     # ---- per version
 
-    def _render_version(self, name: str, args: AgentArgs, version: ResolvedVersion, ns: str, agent_labels: dict) -> None:
+    def _render_version(
+        self, name: str, args: AgentArgs, version: ResolvedVersion, ns: str, agent_labels: dict
+    ) -> dict[str, k8s.core.v1.Service]:
+        """The version's config, Deployment and autoscaler; and its Service when routes must tell versions apart."""
         spec = args.spec
         full = f"{spec.name}-{version.slug}"
         rname = f"{name}-{version.slug}"
@@ -471,30 +498,23 @@ class Agent(pulumi.ComponentResource):
             spec=self._deployment_spec(args, version, full, labels, match, env, config_hash),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[config_map]),
         )
-        k8s.core.v1.Service(
-            f"{rname}-svc",
-            metadata={"name": full, "namespace": ns, "labels": labels},
-            spec={
-                "type": "ClusterIP",
-                "selector": match,
-                "ports": [{"name": "http", "port": spec.port, "targetPort": "http", "protocol": "TCP"}],
-            },
-            opts=child,
-        )
-        spec_object(
-            f"{rname}-pdb",
-            "policy/v1",
-            "PodDisruptionBudget",
-            metadata={"name": full, "namespace": ns, "labels": labels},
-            # works at any replica count, including 0 for scale-to-zero agents
-            spec={"maxUnavailable": 1, "selector": {"matchLabels": match}},
-            opts=child,
-        )
+        own_service = {}
+        if backend_service(spec, version) == full:
+            own_service[full] = k8s.core.v1.Service(
+                f"{rname}-svc",
+                metadata={"name": full, "namespace": ns, "labels": labels},
+                spec={
+                    "type": "ClusterIP",
+                    "selector": match,
+                    "ports": [{"name": "http", "port": spec.port, "targetPort": "http", "protocol": "TCP"}],
+                },
+                opts=child,
+            )
         a = spec.autoscaling
         target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": full}
         if a.scale_to_zero:
             keda = args.settings.keda
-            cluster = f"outbound|{spec.port}||{full}.{ns}.svc.cluster.local"
+            cluster = f"outbound|{spec.port}||{backend_service(spec, version)}.{ns}.svc.cluster.local"
             # requests the gateway sent to this version, plus those it could not send because no pod
             # was up (that is what wakes a scaled-to-zero agent)
             query = (
@@ -558,6 +578,7 @@ class Agent(pulumi.ComponentResource):
                 },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
             )
+        return own_service
 
     def _config(self, args: AgentArgs, version: ResolvedVersion) -> tuple[dict, list[dict]]:
         """The agent's runtime config (no secrets: those are env var names) and its env vars."""

@@ -65,22 +65,49 @@ def test_every_agent_object_is_labelled_and_in_the_tenant_namespace(stack_run, a
 
 
 @pytest.mark.parametrize("agent", sorted(NS))
-def test_one_deployment_service_pdb_and_config_per_version_plus_a_stable_service(stack_run, agent):
+def test_config_and_deployment_per_version_one_service_and_budget_per_agent(stack_run, agent):
     ns = NS[agent]
     stack_run.one(SA, agent, ns)
     stable = stack_run.one(SVC, agent, ns)
     assert LABEL_VERSION not in stable.inputs["spec"]["selector"]
+    budget = stack_run.one(PDB, agent, ns)
+    assert budget.inputs["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": stable.inputs["spec"]["selector"]}}
     deployments = [r for r in stack_run.of_type(DEPLOY) if r.k8s_namespace == ns and r.inputs["metadata"]["labels"][LABEL_AGENT] == agent]
     assert sorted(d.k8s_name for d in deployments) == sorted(f"{agent}-{_slug(v)}" for v in VERSIONS[agent])
+    version_services = [r for r in stack_run.of_type(SVC) if r.k8s_namespace == ns and r.k8s_name.startswith(f"{agent}-v")]
     for version in VERSIONS[agent]:
         name = f"{agent}-{_slug(version)}"
         deploy = stack_run.one(DEPLOY, name, ns)
         pod_labels = deploy.inputs["spec"]["template"]["metadata"]["labels"]
         assert pod_labels[LABEL_VERSION] == version
         assert deploy.inputs["spec"]["selector"]["matchLabels"][LABEL_VERSION] == version
-        assert stack_run.one(SVC, name, ns).inputs["spec"]["selector"] == deploy.inputs["spec"]["selector"]["matchLabels"]
-        assert stack_run.one(PDB, name, ns).inputs["spec"]["selector"]["matchLabels"] == deploy.inputs["spec"]["selector"]["matchLabels"]
+        # the agent's budget covers every version's pods
+        assert budget.inputs["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
         stack_run.one(CM, f"{name}-config", ns)
+        if len(VERSIONS[agent]) > 1:
+            # canaries split traffic between Ingress backends: one Service per version
+            assert stack_run.one(SVC, name, ns).inputs["spec"]["selector"] == deploy.inputs["spec"]["selector"]["matchLabels"]
+    if len(VERSIONS[agent]) == 1:
+        assert version_services == [], "a one-version agent is routed to its agent Service"
+
+
+def test_routes_point_at_version_services_only_while_several_versions_are_served(stack_run):
+    for agent, ns in NS.items():
+        backends = {
+            r.inputs["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"]
+            for r in stack_run.of_type(INGRESS)
+            if r.k8s_namespace == ns and r.inputs["metadata"]["labels"][LABEL_AGENT] == agent
+        }
+        if len(VERSIONS[agent]) == 1:
+            assert backends == {agent}
+        else:
+            assert backends == {f"{agent}-{_slug(v)}" for v in VERSIONS[agent]}
+        # every route waits for its backend Service
+        services = {r.k8s_name: r.urn for r in stack_run.of_type(SVC) if r.k8s_namespace == ns}
+        for r in stack_run.of_type(INGRESS):
+            if r.k8s_namespace == ns and r.inputs["metadata"]["labels"][LABEL_AGENT] == agent:
+                backend = r.inputs["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"]
+                assert services[backend] in r.dependencies, r.name
 
 
 @pytest.mark.parametrize("agent", sorted(NS))
@@ -173,7 +200,7 @@ def test_hpa_for_agents_with_a_floor_and_keda_for_scale_to_zero(stack_run):
     assert spec["minReplicaCount"] == 0 and spec["maxReplicaCount"] == 4 and spec["cooldownPeriod"] == 600
     prom = next(t for t in spec["triggers"] if t["type"] == "prometheus")
     assert prom["metadata"]["serverAddress"] == "http://prometheus-operated.monitoring.svc.cluster.local:9090"
-    assert 'cluster_name="outbound|8080||research-assistant-v0-9-0.tenant-research.svc.cluster.local"' in prom["metadata"]["query"]
+    assert 'cluster_name="outbound|8080||research-assistant.tenant-research.svc.cluster.local"' in prom["metadata"]["query"]
     assert prom["metadata"]["threshold"] == "2" and prom["metadata"]["activationThreshold"] == "0"
     # the ScaledObject waits for the KEDA chart that installs its CRD
     chart = next(r for r in stack_run.of_type(CHART) if r.name == "keda-chart")
@@ -242,7 +269,7 @@ def test_chat_and_a2a_routes_are_higress_ingresses_with_sse_settings(stack_run):
         assert "higress.io/canary" not in ann
     chat_path = chat["spec"]["rules"][0]["http"]["paths"][0]
     assert chat_path["path"] == "/api/v1/agents/orchestrator/chat" and chat_path["pathType"] == "Exact"
-    assert chat_path["backend"]["service"] == {"name": "orchestrator-v2-0-0", "port": {"name": "http"}}
+    assert chat_path["backend"]["service"] == {"name": "orchestrator", "port": {"name": "http"}}
     assert chat["metadata"]["annotations"]["higress.io/rewrite-path"] == "/chat"
     a2a_path = a2a["spec"]["rules"][0]["http"]["paths"][0]
     assert a2a_path["path"] == "/api/v1/internal/a2a/orchestrator" and a2a_path["pathType"] == "Prefix"

@@ -170,7 +170,8 @@ def _route_plans(
     """Every Ingress of an agent: chat, A2A (if it exposes skills) and their canaries."""
     versions = spec.versions()
     primary = next(v for v in versions if v.primary)
-    caller_agents = tuple(sorted({a for a, _ in callers}))
+    # qualified: a same-named agent in another allowed tenant is not a caller
+    caller_agents = tuple(sorted({f"{t}/{a}" for a, t in callers}))
     caller_tenants = tuple(sorted({t for _, t in callers}))
     skills = tuple(s.id for s in spec.a2a_skills)
     kinds: list[tuple[str, str, str, str]] = [("public", "chat", CHAT_PATH.format(agent=spec.name), AGENT_CHAT_PATH)]

@@ -593,7 +593,17 @@ def _parse_caller(entry: str, default_tenant: str) -> tuple[str, str]:
     return (tenant or default_tenant), agent
 
 
-def a2a_allowed_consumers(route: GatewayRoute, routes: Sequence[GatewayRoute], extra_agents: Sequence[str] = ()) -> list[str]:
+def _known_agents(routes: Sequence[GatewayRoute], extra_agents: Sequence[str]) -> set[tuple[str, str]]:
+    """Every (tenant, agent) that has a route or is listed as an extra caller."""
+    return {(r.tenant, r.agent) for r in routes} | {_parse_caller(e, "") for e in extra_agents}
+
+
+def a2a_allowed_consumers(
+    route: GatewayRoute,
+    routes: Sequence[GatewayRoute],
+    extra_agents: Sequence[str] = (),
+    known: Optional[set[tuple[str, str]]] = None,
+) -> list[str]:
     """Consumers (agent identities) allowed on one A2A route.
 
     Default: every agent of the target's tenant (including the target itself). Tenants in
@@ -601,8 +611,8 @@ def a2a_allowed_consumers(route: GatewayRoute, routes: Sequence[GatewayRoute], e
     agents; listing an agent of a tenant the target does not allow is an error (tenant
     boundaries are never crossed implicitly).
     """
-    known = {(r.tenant, r.agent) for r in routes}
-    known |= {_parse_caller(e, "") for e in extra_agents}
+    if known is None:  # callers deciding many routes pass it, computed once
+        known = _known_agents(routes, extra_agents)
     tenants = {route.tenant, *route.allowed_caller_tenants}
     if route.allowed_caller_agents:
         callers = set()
@@ -735,8 +745,9 @@ def build_plugins(
             }
             for t, a in _agent_identities(routes, ia.extra_agents)
         ]
+        known = _known_agents(routes, ia.extra_agents)
         rules = [
-            _ingress_rule([r.ref], {"allow": a2a_allowed_consumers(r, routes, ia.extra_agents)})
+            _ingress_rule([r.ref], {"allow": a2a_allowed_consumers(r, routes, known=known)})
             for r in sorted(a2a, key=lambda r: r.ref)
         ]
         plugins.append(

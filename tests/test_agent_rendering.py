@@ -327,7 +327,7 @@ def test_route_descriptors_match_the_ingresses(stack_run):
         labels = ingresses[(route.namespace, route.name)].inputs["metadata"]["labels"]
         assert labels[LABEL_ROUTE_KIND] == route.kind and labels[LABEL_AGENT] == route.agent
     a2a = next(r for r in routes if r.name == "conversation-a2a")
-    assert a2a.allowed_caller_agents == ("orchestrator", "research-assistant")
+    assert a2a.allowed_caller_agents == ("research/research-assistant", "retail/orchestrator")
     assert a2a.allowed_caller_tenants == ("research", "retail")
     assert a2a.skill_ids == ("chat-v1", "compose-v1")
     assert a2a.ingress_ref == "tenant-retail/conversation-a2a"

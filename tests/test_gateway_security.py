@@ -329,6 +329,17 @@ def test_internal_jwt_identities_tenant_boundaries_and_skill_allow_lists(prod_re
     assert rule_for(plugin, "tenant-research/analyst-a2a")["allow"] == ["agent:research/analyst", "agent:retail/assistant"]
 
 
+def test_qualified_callers_never_admit_a_same_named_agent_of_another_allowed_tenant():
+    # research allows retail callers; both tenants have an "assistant", only retail's calls the target
+    target = route("a2a", "research", "analyst", skill_ids=("x",), allowed_caller_tenants=("retail",),
+                   allowed_caller_agents=("retail/assistant",))
+    routes = [*ROUTES, route("public", "research", "assistant")]
+    assert a2a_allowed_consumers(target, routes) == ["agent:retail/assistant"]
+    # an unqualified name (hand-written settings) still means that name in every tenant the target admits
+    loose = target.model_copy(update={"allowed_caller_agents": ("assistant",)})
+    assert a2a_allowed_consumers(loose, routes) == ["agent:research/assistant", "agent:retail/assistant"]
+
+
 def test_cross_tenant_caller_without_tenant_permission_is_refused():
     bad = route("a2a", "research", "analyst", skill_ids=("x",), allowed_caller_agents=("retail/assistant",))
     with pytest.raises(ValueError, match="does not allow"):

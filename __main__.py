@@ -15,9 +15,11 @@ from components.higress_gateway import HigressGateway, HigressGatewayArgs
 from components.k8s_common import make_kubernetes_provider
 from components.keda import Keda, KedaArgs
 from components.nacos_cluster import HTTP_PORT, NacosCluster, NacosClusterArgs
+from components.process import keep_full_collections_rare
 from components.sandbox import SandboxRuntimes, SandboxRuntimesArgs
 from components.tenant import Tenant, TenantArgs
 
+keep_full_collections_rare()
 stack, secrets = load_stack_config()
 # every agent spec is validated before any resource exists: one bad file deploys nothing
 agent_catalog = load_stack_agents(stack, Path(__file__).resolve().parent)

@@ -8,6 +8,7 @@ and which inputs are secret.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 import sys
@@ -220,6 +221,8 @@ def run_program(
     for key, value in (plain_secrets or {}).items():
         config[f"{PROJECT}:{key}"] = value
 
+    # the program tunes the garbage collector for its own process; this one runs many programs
+    gc_thresholds = gc.get_threshold()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi.runtime.reset_options(project=PROJECT, stack=stack)
@@ -249,6 +252,7 @@ def run_program(
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
+        gc.set_threshold(*gc_thresholds)
     return ProgramRun(stack=stack, resources=monitor.registered, outputs=resolved)
 
 

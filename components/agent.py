@@ -1,9 +1,11 @@
 """Agent: one declarative (or bring-your-own) agent spec rendered as Kubernetes workloads.
 
-Per agent, in its tenant's namespace: a ServiceAccount, a stable Service, a
-NetworkPolicy and the gateway routes; per rollout version: a ConfigMap (prompt,
-model parameters, tools, AgentCard), a Deployment, a Service, a PodDisruptionBudget
-and an autoscaler (HPA, or a KEDA ScaledObject when the agent scales to zero).
+Per agent, in its tenant's namespace: a ServiceAccount, a Service over all its
+versions, one PodDisruptionBudget, a NetworkPolicy and the gateway routes (each
+created after the gateway plugins that guard it); per rollout version: a ConfigMap
+(prompt, model parameters, tools, AgentCard), a Deployment and an autoscaler (HPA,
+or a KEDA ScaledObject when the agent scales to zero), plus a Service of its own
+while several versions are served (canary routes need one backend per version).
 
 Credentials never appear in any object: API keys reach the container only as
 `secretKeyRef` env vars. Routes are Higress Ingresses; canary versions are extra

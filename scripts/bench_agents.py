@@ -8,7 +8,12 @@ Each N runs in a fresh Python process: it generates N agent specs (a realistic m
 A2A calls, an MCP server, canaries, scale-to-zero, sandboxes) into a temporary
 directory, points `agents.directory` at it and runs the real `__main__.py` through
 tests/harness.run_program. It reports the wall time of spec loading + program
-evaluation and the process's peak RSS. Target: linear growth, 1000 agents < 30 s, < 2 GB.
+evaluation, its CPU time and the process's peak RSS. Target: linear growth, 1000 agents
+< 30 s, < 2 GB.
+
+The harness answers registrations whose mock outputs are their inputs by echoing the
+wire form; `--stock-mocks` sends them through the SDK's own deserialize/serialize round
+trip instead, as a reference point. Findings are in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ def generate(directory: Path, count: int) -> None:
         (directory / f"{name}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
-def run_one(count: int, stack: str) -> dict:
+def run_one(count: int, stack: str, stock_mocks: bool = False) -> dict:
     """In this process: generate, run the program, measure."""
     sys.path.insert(0, str(REPO / "tests"))
     sys.path.insert(0, str(REPO))
@@ -87,7 +92,11 @@ def run_one(count: int, stack: str) -> dict:
         agents = Path(tmp) / "agents"
         generate(agents, count)
         start, cpu_start = time.perf_counter(), time.process_time()
-        run = run_program(stack, overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}}})
+        run = run_program(
+            stack,
+            overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}}},
+            direct_echo=not stock_mocks,
+        )
         elapsed = time.perf_counter() - start
         cpu = time.process_time() - cpu_start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -107,15 +116,20 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("counts", nargs="*", type=int, default=[10, 100, 1000])
     parser.add_argument("--stack", default="dev", choices=["dev", "prod"])
+    parser.add_argument(
+        "--stock-mocks", action="store_true",
+        help="answer every registration through the SDK's own mock round trip (no direct echo)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(run_one(args.counts[0], args.stack)))
+        print(json.dumps(run_one(args.counts[0], args.stack, args.stock_mocks)))
         return 0
     results = []
     for count in args.counts:
         out = subprocess.run(
-            [sys.executable, __file__, str(count), "--stack", args.stack, "--child"],
+            [sys.executable, __file__, str(count), "--stack", args.stack, "--child"]
+            + (["--stock-mocks"] if args.stock_mocks else []),
             capture_output=True, text=True, cwd=REPO,
         )
         if out.returncode != 0:

@@ -129,12 +129,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     deserialize -> new_resource -> serialize round trip gives, without its cost.
     """
 
-    def __init__(self, mocks: PlatformMocks):
+    def __init__(self, mocks: PlatformMocks, direct_echo: bool = True):
         super().__init__(mocks)
         self.registered: list[Registered] = []
+        self.direct_echo = direct_echo
 
     def RegisterResource(self, request):
-        defaults = self.mocks.echo_defaults(request.type) if request.custom and not request.remote else None
+        direct = self.direct_echo and request.custom and not request.remote
+        defaults = self.mocks.echo_defaults(request.type) if direct else None
         if defaults is not None:
             urn = self.make_urn(request.parent, request.type, request.name)
             outputs = struct_pb2.Struct()
@@ -203,11 +205,13 @@ def run_program(
     secrets: Optional[dict[str, str]] = None,
     plain_secrets: Optional[dict[str, str]] = None,
     remove: tuple[str, ...] = (),
+    direct_echo: bool = True,
 ) -> ProgramRun:
     """Run __main__.py for `stack` under mocks with its real stack file (plus overrides).
 
     `overrides`/`remove` take keys without the project prefix; `secrets` are set as
-    secret config, `plain_secrets` as (wrongly) plain config.
+    secret config, `plain_secrets` as (wrongly) plain config. `direct_echo=False` sends every
+    registration through the SDK's own mock round trip (the benchmark's reference point).
     """
     config = stack_file_config(stack)
     for key in remove:
@@ -227,7 +231,7 @@ def run_program(
     asyncio.set_event_loop(loop)
     pulumi.runtime.reset_options(project=PROJECT, stack=stack)
     mocks = PlatformMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, direct_echo=direct_echo)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(_wire_config(config), secret_keys=secret_keys)
 

@@ -214,6 +214,16 @@ class AgentCardProvider(_RegistryProvider):
         except NacosNotFound:
             return None
 
+    def _versions(self, client: NacosClient, props: dict) -> list[str]:
+        """The versions Nacos lists for the card's agent name (none once it is deleted)."""
+        try:
+            listed = client.call(
+                "GET", f"{A2A}/version/list", {"agentName": props["agentName"], "namespaceId": props["namespaceId"]}
+            )
+        except NacosNotFound:
+            return []
+        return [v.get("version", "") for v in listed or [] if isinstance(v, dict)]
+
     def _publish(self, client: NacosClient, props: dict, method: str) -> None:
         params = {
             "agentCard": props["card"],
@@ -269,10 +279,11 @@ class AgentCardProvider(_RegistryProvider):
             client.call("DELETE", A2A, {"agentName": props["agentName"], "namespaceId": props["namespaceId"]})
         except NacosNotFound:
             return
-        # Nacos applies version deletes asynchronously (~1-2 s): only report done once it is gone,
-        # so `destroy` never leaves a record behind while claiming success.
+        # Nacos applies version deletes asynchronously (~1-2 s), and its card and version-list reads
+        # catch up separately (observed: either may still answer after the other is gone): only report
+        # done once both are, so `destroy` never leaves a record behind while claiming success.
         deadline = time.monotonic() + DELETE_SETTLE_SECONDS
-        while self._get(client, props) is not None:
+        while self._get(client, props) is not None or self._versions(client, props):
             if time.monotonic() >= deadline:
                 raise NacosServerError(
                     f"AgentCard {props['agentName']!r} in namespace {props['namespaceId']!r} was still readable "
@@ -382,4 +393,13 @@ class McpServerProvider(_RegistryProvider):
         try:
             client.call("DELETE", MCP, {"mcpName": props["mcpName"], "namespaceId": props["namespaceId"]})
         except NacosNotFound:
-            pass
+            return
+        # observed synchronous, but the A2A deletes are not: confirm rather than assume
+        deadline = time.monotonic() + DELETE_SETTLE_SECONDS
+        while self._get(client, props) is not None:
+            if time.monotonic() >= deadline:
+                raise NacosServerError(
+                    f"MCP server {props['mcpName']!r} in namespace {props['namespaceId']!r} was still readable "
+                    f"{DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; run `pulumi destroy` again"
+                )
+            time.sleep(0.5)

@@ -175,8 +175,8 @@ def test_bad_mcp_server_file(tmp_path: Path):
 class _KeepingMonitor(harness.RecordingMonitor):
     last: "harness.RecordingMonitor | None" = None
 
-    def __init__(self, mocks):
-        super().__init__(mocks)
+    def __init__(self, mocks, **kwargs):
+        super().__init__(mocks, **kwargs)
         _KeepingMonitor.last = self
 
 

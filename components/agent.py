@@ -347,8 +347,21 @@ def load_stack_agents(stack: StackConfig, project_dir: str | Path) -> AgentCatal
         directory,
         tenants=[t.name for t in stack.tenants],
         sandbox_profiles=[p.name for p in stack.sandbox_profiles],
-        scale_to_zero_available=stack.agents.keda.enabled,
+        scale_to_zero_blocker=scale_to_zero_blocker(stack),
     )
+
+
+def scale_to_zero_blocker(stack: StackConfig) -> Optional[str]:
+    """Why agents of this stack could not be woken from zero replicas, or None."""
+    if not stack.agents.keda.enabled:
+        return "needs KEDA: set agents.keda.enabled in the stack config"
+    if not (stack.gateway.metrics or stack.security.monitoring.prometheus_operator):
+        # the ScaledObject wakes the agent from the gateway's request counts in Prometheus
+        return (
+            "needs the gateway's request metrics in Prometheus (KEDA wakes the agent from them): "
+            "set gateway.metrics or security.monitoring.prometheusOperator in the stack config"
+        )
+    return None
 
 
 def gateway_base_url(stack: StackConfig) -> str:

@@ -756,12 +756,12 @@ def load_agent_specs(
     directory: str | os.PathLike,
     tenants: Optional[Iterable[str]] = None,
     sandbox_profiles: Optional[Iterable[str]] = None,
-    scale_to_zero_available: bool = True,
+    scale_to_zero_blocker: Optional[str] = None,
 ) -> AgentCatalog:
     """Load and validate every spec under `directory`; raise one AgentSpecError listing all problems.
 
     `tenants` and `sandbox_profiles` come from the stack config (None skips those checks);
-    `scale_to_zero_available` says whether the stack runs KEDA.
+    `scale_to_zero_blocker` says why this stack cannot wake agents from zero (None: it can).
     """
     root = Path(directory)
     if not root.is_dir():
@@ -794,7 +794,7 @@ def load_agent_specs(
         mcp_servers={s.name: s for s, _ in mcp_docs},
         sources={a.name: d.label for a, d in agent_docs},
     )
-    _cross_file_checks(catalog, agent_docs, tenants, sandbox_profiles, scale_to_zero_available)
+    _cross_file_checks(catalog, agent_docs, tenants, sandbox_profiles, scale_to_zero_blocker)
     # grouped by file, in line order: the order someone fixing them reads the file
     problems = [p for doc in docs for _, p in sorted(doc.numbered)]
     if problems:
@@ -807,7 +807,7 @@ def _cross_file_checks(
     agent_docs: list[tuple[AgentSpec, _Doc]],
     tenants: Optional[Iterable[str]],
     sandbox_profiles: Optional[Iterable[str]],
-    scale_to_zero_available: bool,
+    scale_to_zero_blocker: Optional[str],
 ) -> None:
     known_tenants = sorted(tenants) if tenants is not None else None
     known_profiles = sorted(sandbox_profiles) if sandbox_profiles is not None else None
@@ -847,5 +847,5 @@ def _cross_file_checks(
             doc.report(("name",), f"duplicate agent name {spec.name!r} (agent names are global: they are gateway paths)")
         if spec.sandbox is not None and known_profiles is not None and spec.sandbox.profile not in known_profiles:
             doc.report(("sandbox", "profile"), f"unknown sandbox profile {spec.sandbox.profile!r}; the stack's sandboxProfiles: {known_profiles}")
-        if spec.autoscaling.scale_to_zero and not scale_to_zero_available:
-            doc.report(("autoscaling", "scaleToZero"), "needs KEDA: set agents.keda.enabled in the stack config")
+        if spec.autoscaling.scale_to_zero and scale_to_zero_blocker:
+            doc.report(("autoscaling", "scaleToZero"), scale_to_zero_blocker)

@@ -141,13 +141,19 @@ def test_duplicate_agent_names_across_files(tmp_path: Path):
     assert all("duplicate agent name 'helper'" in p for p in info.value.problems)
 
 
-def test_scale_to_zero_needs_keda(tmp_path: Path):
-    spec = yaml.safe_load((CASES / "base" / "helper.yaml").read_text())
-    spec.update(name="sleepy", autoscaling={"scaleToZero": True})
-    path = tmp_path / "sleepy.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(AgentSpecError, match=r"autoscaling.scaleToZero: needs KEDA"):
-        _load_in(tmp_path, path, scale_to_zero_available=False)
+def test_scale_to_zero_needs_keda_and_scraped_gateway_metrics():
+    """research-assistant scales to zero: a stack that could never wake it is refused at its spec line."""
+    line = r"agents/research-assistant\.yaml:\d+ autoscaling\.scaleToZero: "
+    keda_off = {"agents": {"directory": "agents", "keda": {"enabled": False}}}
+    with pytest.raises(AgentSpecError, match=line + "needs KEDA"):
+        harness.run_program("dev", overrides=keda_off)
+    gateway = {**harness.stack_file_config("dev")["agent-runtime:gateway"], "metrics": False}
+    with pytest.raises(AgentSpecError, match=line + "needs the gateway's request metrics in Prometheus"):
+        harness.run_program("dev", overrides={"gateway": gateway})
+    # either way of scraping the gateway will do
+    security = {**harness.stack_file_config("dev")["agent-runtime:security"], "monitoring": {"prometheusOperator": True}}
+    run = harness.run_program("dev", overrides={"gateway": gateway, "security": security})
+    assert run.one("kubernetes:keda.sh/v1alpha1:ScaledObject", "research-assistant-v0-9-0", "tenant-research")
 
 
 def test_bad_mcp_server_file(tmp_path: Path):

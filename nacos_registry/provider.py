@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -59,6 +59,18 @@ def normalize(value: Any) -> Any:
 def card_view(card: dict) -> dict:
     """The A2A fields of a card as Nacos returns it, normalized for comparison."""
     return normalize({k: card[k] for k in AGENT_CARD_FIELDS if k in card})
+
+
+def _wait_until_gone(what: str, still_readable: Callable[[], bool]) -> None:
+    """Return once a deleted record no longer reads back; fail after DELETE_SETTLE_SECONDS."""
+    deadline = time.monotonic() + DELETE_SETTLE_SECONDS
+    while still_readable():
+        if time.monotonic() >= deadline:
+            raise NacosServerError(
+                f"{what} was still readable {DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; "
+                "run `pulumi destroy` again"
+            )
+        time.sleep(0.5)
 
 
 class _RegistryProvider(ResourceProvider):
@@ -282,14 +294,10 @@ class AgentCardProvider(_RegistryProvider):
         # Nacos applies version deletes asynchronously (~1-2 s), and its card and version-list reads
         # catch up separately (observed: either may still answer after the other is gone): only report
         # done once both are, so `destroy` never leaves a record behind while claiming success.
-        deadline = time.monotonic() + DELETE_SETTLE_SECONDS
-        while self._get(client, props) is not None or self._versions(client, props):
-            if time.monotonic() >= deadline:
-                raise NacosServerError(
-                    f"AgentCard {props['agentName']!r} in namespace {props['namespaceId']!r} was still readable "
-                    f"{DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; run `pulumi destroy` again"
-                )
-            time.sleep(0.5)
+        _wait_until_gone(
+            f"AgentCard {props['agentName']!r} in namespace {props['namespaceId']!r}",
+            lambda: self._get(client, props) is not None or bool(self._versions(client, props)),
+        )
 
     def _outputs(self, props: dict, olds: Optional[dict] = None) -> dict:
         outs = self._inputs(props)
@@ -395,11 +403,7 @@ class McpServerProvider(_RegistryProvider):
         except NacosNotFound:
             return
         # observed synchronous, but the A2A deletes are not: confirm rather than assume
-        deadline = time.monotonic() + DELETE_SETTLE_SECONDS
-        while self._get(client, props) is not None:
-            if time.monotonic() >= deadline:
-                raise NacosServerError(
-                    f"MCP server {props['mcpName']!r} in namespace {props['namespaceId']!r} was still readable "
-                    f"{DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; run `pulumi destroy` again"
-                )
-            time.sleep(0.5)
+        _wait_until_gone(
+            f"MCP server {props['mcpName']!r} in namespace {props['namespaceId']!r}",
+            lambda: self._get(client, props) is not None,
+        )

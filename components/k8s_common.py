@@ -130,7 +130,7 @@ def spec_object(
     the typed class, so the provider, the preview diff and the policy pack see the
     same resource. Used for the per-agent objects because the typed classes walk
     their Python input types on every registration: a Deployment costs 7.6 ms that
-    way and 3.8 ms this way (scripts/bench_agents.py); at 1000 agents that matters.
+    way and 3.8 ms this way under mocks (docs/performance.md); at 1000 agents that matters.
     """
     if "/" not in api_version:
         raise ValueError(f"spec_object: {kind} is in the core group; use its typed class")

@@ -8,6 +8,7 @@ and which inputs are secret.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import json
 import runpy
@@ -63,7 +64,7 @@ class Registered:
             self._inputs = _unwrap(self.wire)
         return self._inputs
 
-    @property
+    @functools.cached_property
     def secret_paths(self) -> set[str]:
         return _secret_paths(self.wire)
 

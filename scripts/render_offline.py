@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from harness import run_program  # noqa: E402
-from testing.k8s_schema import pulumi_resource_to_object, validate_object  # noqa: E402
+from testing.k8s_schema import known_schema_gap, pulumi_resource_to_object, validate_object  # noqa: E402
 
 SECRET_PLACEHOLDER = "<secret: generated at deploy time or read from the stack's secret config>"
 
@@ -70,8 +70,15 @@ def main() -> int:
     print(f"{written} Kubernetes objects of stack {args.stack!r} written to {out}/manifests "
           f"({len(notes)} charts/registry records listed in NOT-EXPANDED.yaml)")
     print("outputs:", run.outputs)
+    gaps = [p for p in problems if known_schema_gap(p)]
+    problems = [p for p in problems if not known_schema_gap(p)]
+    if gaps:
+        fields = sorted({f"{g.split('/', 1)[0]}.{g.rsplit(chr(39), 2)[-2]}" for g in gaps})
+        print(f"not checked ({len(gaps)} uses): {', '.join(fields)} exist only in the Higress 2.x CRD, which is "
+              "not reachable here; set AGENT_RUNTIME_EXTRA_CRDS to upstream's customresourcedefinitions.gen.yaml")
     if problems:
-        print(f"{len(problems)} schema problems:", *problems, sep="\n  ")
+        print(f"{len(problems)} schema problems:", *problems, sep="\n  ", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -654,11 +654,8 @@ def routes_from_descriptors(descriptors: Iterable[Any], tiers: Mapping[str, str]
 
 
 def _agent_identities(routes: Sequence[GatewayRoute], extra_agents: Sequence[str]) -> list[tuple[str, str]]:
-    ids = {(r.tenant, r.agent) for r in routes}
-    for r in routes:
-        for entry in r.allowed_caller_agents:
-            ids.add(_parse_caller(entry, r.tenant))
-    ids |= {_parse_caller(e, "") for e in extra_agents}
+    ids = _known_agents(routes, extra_agents)
+    ids |= {_parse_caller(entry, r.tenant) for r in routes for entry in r.allowed_caller_agents}
     return sorted(ids)
 
 

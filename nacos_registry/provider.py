@@ -61,18 +61,6 @@ def card_view(card: dict) -> dict:
     return normalize({k: card[k] for k in AGENT_CARD_FIELDS if k in card})
 
 
-def _wait_until_gone(what: str, still_readable: Callable[[], bool]) -> None:
-    """Return once a deleted record no longer reads back; fail after DELETE_SETTLE_SECONDS."""
-    deadline = time.monotonic() + DELETE_SETTLE_SECONDS
-    while still_readable():
-        if time.monotonic() >= deadline:
-            raise NacosServerError(
-                f"{what} was still readable {DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; "
-                "run `pulumi destroy` again"
-            )
-        time.sleep(0.5)
-
-
 class _RegistryProvider(ResourceProvider):
     """Shared plumbing: configuration from the stack, a fresh client per operation."""
 
@@ -89,6 +77,24 @@ class _RegistryProvider(ResourceProvider):
         except RegistryConfigError as exc:
             self._connection = None
             self._config_error = str(exc)
+
+    def _delete_and_confirm(
+        self, path: str, params: dict, what: str, still_readable: Callable[[NacosClient], bool]
+    ) -> None:
+        """DELETE (an absent record is already deleted), then return once it no longer reads back."""
+        client = self._client()
+        try:
+            client.call("DELETE", path, params)
+        except NacosNotFound:
+            return
+        deadline = time.monotonic() + DELETE_SETTLE_SECONDS
+        while still_readable(client):
+            if time.monotonic() >= deadline:
+                raise NacosServerError(
+                    f"{what} was still readable {DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; "
+                    "run `pulumi destroy` again"
+                )
+            time.sleep(0.5)
 
     def _client(self) -> NacosClient:
         connection = getattr(self, "_connection", None)
@@ -286,17 +292,14 @@ class AgentCardProvider(_RegistryProvider):
 
     def delete(self, _id: str, props: dict) -> None:
         """Remove every version of the card: the stack owns the agent name in this namespace."""
-        client = self._client()
-        try:
-            client.call("DELETE", A2A, {"agentName": props["agentName"], "namespaceId": props["namespaceId"]})
-        except NacosNotFound:
-            return
         # Nacos applies version deletes asynchronously (~1-2 s), and its card and version-list reads
         # catch up separately (observed: either may still answer after the other is gone): only report
         # done once both are, so `destroy` never leaves a record behind while claiming success.
-        _wait_until_gone(
+        self._delete_and_confirm(
+            A2A,
+            {"agentName": props["agentName"], "namespaceId": props["namespaceId"]},
             f"AgentCard {props['agentName']!r} in namespace {props['namespaceId']!r}",
-            lambda: self._get(client, props) is not None or bool(self._versions(client, props)),
+            lambda client: self._get(client, props) is not None or bool(self._versions(client, props)),
         )
 
     def _outputs(self, props: dict, olds: Optional[dict] = None) -> dict:
@@ -397,13 +400,10 @@ class McpServerProvider(_RegistryProvider):
 
     def delete(self, _id: str, props: dict) -> None:
         """Delete the whole server: deleting one version can orphan the others."""
-        client = self._client()
-        try:
-            client.call("DELETE", MCP, {"mcpName": props["mcpName"], "namespaceId": props["namespaceId"]})
-        except NacosNotFound:
-            return
         # observed synchronous, but the A2A deletes are not: confirm rather than assume
-        _wait_until_gone(
+        self._delete_and_confirm(
+            MCP,
+            {"mcpName": props["mcpName"], "namespaceId": props["namespaceId"]},
             f"MCP server {props['mcpName']!r} in namespace {props['namespaceId']!r}",
-            lambda: self._get(client, props) is not None,
+            lambda client: self._get(client, props) is not None,
         )

@@ -34,7 +34,6 @@ class NacosNamespace(Resource):
 class AgentCard(Resource):
     """An agent's A2A AgentCard, published (registrationType URL) in its tenant's Nacos namespace."""
 
-
     def __init__(
         self,
         name: str,

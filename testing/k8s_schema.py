@@ -39,7 +39,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 import jsonschema
 import kubernetes_validate.utils as kv_utils
@@ -415,9 +415,14 @@ HIGRESS_2X_ONLY_FIELDS = frozenset({
 _UNKNOWN_FIELD = re.compile(r"^(?P<kind>\w+)/[^:]+: [^:]*: unknown field '(?P<field>\w+)'")
 
 
+def unknown_field(error: str) -> Optional[tuple[str, str]]:
+    """(kind, field) of a validate_object "unknown field" error, else None."""
+    m = _UNKNOWN_FIELD.match(error)
+    return (m["kind"], m["field"]) if m else None
+
+
 def known_schema_gap(error: str) -> bool:
     """True for a validate_object error caused only by the missing Higress 2.x CRD."""
     if os.environ.get("AGENT_RUNTIME_EXTRA_CRDS"):
         return False
-    m = _UNKNOWN_FIELD.match(error)
-    return bool(m) and (m["kind"], m["field"]) in HIGRESS_2X_ONLY_FIELDS
+    return unknown_field(error) in HIGRESS_2X_ONLY_FIELDS

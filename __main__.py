@@ -1,11 +1,9 @@
 """Agent Runtime: compose the platform for one environment from its stack configuration."""
 
+import json
 from pathlib import Path
 
 import pulumi
-import pulumi_random as random
-
-import json
 
 from components.agent import Agent, AgentArgs, load_stack_agents, route_descriptors
 from components.agent_registry import AgentRegistry, AgentRegistryArgs
@@ -14,17 +12,22 @@ from components.config import load_stack_config
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
 from components.k8s_common import make_kubernetes_provider
 from components.keda import Keda, KedaArgs
-from components.nacos_cluster import HTTP_PORT, NacosCluster, NacosClusterArgs
+from components.nacos_cluster import HTTP_PORT, NacosCluster, NacosClusterArgs, needs_generated_secrets, random_provider
 from components.process import keep_full_collections_rare
 from components.sandbox import SandboxRuntimes, SandboxRuntimesArgs
 from components.tenant import Tenant, TenantArgs
 
 keep_full_collections_rare()
-stack, secrets = load_stack_config()
+# Pulumi runs a program from its project directory: relative paths in a stack file mean that directory
+project_dir = Path.cwd()
+stack, secrets = load_stack_config(project_dir)
 # every agent spec is validated before any resource exists: one bad file deploys nothing
-agent_catalog = load_stack_agents(stack, Path(__file__).resolve().parent)
+agent_catalog = load_stack_agents(stack, project_dir)
 
-providers = {"kubernetes": make_kubernetes_provider(stack.kubernetes), "random": random.Provider("random")}
+providers = {"kubernetes": make_kubernetes_provider(stack.kubernetes)}
+if needs_generated_secrets(secrets):
+    # only then: a stack that supplies every secret runs without the random plugin
+    providers["random"] = random_provider()
 with_providers = pulumi.ResourceOptions(providers=providers)
 
 nacos = NacosCluster(

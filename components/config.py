@@ -14,6 +14,7 @@ import binascii
 import ipaddress
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import pulumi
@@ -623,7 +624,68 @@ def parse_stack_config(
     return stack, secrets
 
 
-def load_stack_config() -> tuple[StackConfig, PlatformSecrets]:
-    """Read and validate this stack's configuration."""
+def _expand(path: str, project_dir: Path) -> Path:
+    """A stack-file path as the program and the Kubernetes provider read it: `~/` is home, relative is the project dir."""
+    expanded = Path(path).expanduser()
+    return expanded if expanded.is_absolute() else project_dir / expanded
+
+
+def _is_path(kubeconfig: str) -> bool:
+    """The provider takes a kubeconfig path or its contents; contents span lines or start as YAML/JSON."""
+    return "\n" not in kubeconfig and not kubeconfig.lstrip().startswith(("apiVersion", "{"))
+
+
+def _is_chart(path: Path) -> bool:
+    return (path / "Chart.yaml").is_file()
+
+
+def local_path_problems(stack: StackConfig, project_dir: Path) -> list[str]:
+    """Files and directories the stack names that are not there (found before anything is deployed)."""
+    chart = "no Helm chart there (a directory with Chart.yaml)"
+    checks = [("gateway.chart.localPath", stack.gateway.chart.local_path, _is_chart, chart)]
+    if stack.agents.keda.enabled:
+        checks.append(("agents.keda.localPath", stack.agents.keda.local_path, _is_chart, chart))
+    if stack.kubernetes.kubeconfig and _is_path(stack.kubernetes.kubeconfig):
+        checks.append((
+            "kubernetes.kubeconfig", stack.kubernetes.kubeconfig, Path.is_file,
+            "no such kubeconfig file (the local plane writes it: `venv/bin/python scripts/local_plane.py start`)",
+        ))
+    return [
+        f"{PROJECT}:{key}: {value!r} - {why}"
+        for key, value, exists, why in checks
+        if value and not exists(_expand(value, project_dir))
+    ]
+
+
+DISABLE_DEFAULT_PROVIDERS = "pulumi:disable-default-providers"
+
+
+def _disabled_default_providers() -> list[str]:
+    merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    raw = merged.get(DISABLE_DEFAULT_PROVIDERS)
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        value = [raw]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def default_provider_problems(stack: StackConfig, disabled: list[str]) -> list[str]:
+    """The registry's dynamic providers run as Pulumi's default `pulumi-python` provider: it must stay enabled."""
+    if stack.registry.enabled and ({"*", "pulumi-python"} & set(disabled)):
+        return [
+            f"{DISABLE_DEFAULT_PROVIDERS}: {disabled} also disables the registry's dynamic provider (pulumi-python), "
+            "which has no explicit form; list the packages instead, e.g. [kubernetes, random]"
+        ]
+    return []
+
+
+def load_stack_config(project_dir: Optional[Path] = None) -> tuple[StackConfig, PlatformSecrets]:
+    """Read and validate this stack's configuration (and, given the project dir, the paths it names)."""
     values, secret = _raw_project_config()
-    return parse_stack_config(values, secret)
+    stack, secrets = parse_stack_config(values, secret)
+    problems = default_provider_problems(stack, _disabled_default_providers())
+    problems += local_path_problems(stack, project_dir) if project_dir is not None else []
+    if problems:
+        raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))
+    return stack, secrets

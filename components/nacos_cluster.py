@@ -12,7 +12,6 @@ from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 from pydantic import BaseModel, ConfigDict
 
 from components.config import NacosSettings, PlatformSecrets
@@ -37,6 +36,18 @@ IDENTITY_KEY = "agent-runtime-identity"
 AUTH_SECRET = "nacos-auth"
 STARTUP_GRACE_SECONDS = 180
 ADMIN_INIT_IMAGE = "curlimages/curl:8.11.1"
+
+
+def needs_generated_secrets(secrets: PlatformSecrets) -> bool:
+    """True when the stack leaves a Nacos secret unset, so pulumi-random must generate it."""
+    return not (secrets.nacos_auth_token and secrets.nacos_identity_value and secrets.nacos_admin_password)
+
+
+def random_provider() -> pulumi.ProviderResource:
+    """The explicit random provider; imported here so stacks that supply every secret never load pulumi-random."""
+    import pulumi_random as random
+
+    return random.Provider("random")
 
 
 class NacosClusterArgs(BaseModel):
@@ -69,7 +80,7 @@ class NacosCluster(pulumi.ComponentResource):
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns",
-            metadata={"name": ns_name, "labels": {**restricted_namespace_labels(), LABEL_ROLE: "registry", **args.labels}},
+            metadata={"name": ns_name, "labels": {**labels, **restricted_namespace_labels(), LABEL_ROLE: "registry"}},
             opts=child,
         )
         ns_opts = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
@@ -163,6 +174,14 @@ class NacosCluster(pulumi.ComponentResource):
 
     def _auth_material(self, name: str, secrets: PlatformSecrets):
         """Stack-supplied secrets win; otherwise generate them once and keep them in state (encrypted)."""
+        if not needs_generated_secrets(secrets):
+            return (
+                pulumi.Output.secret(secrets.nacos_auth_token),
+                pulumi.Output.secret(secrets.nacos_identity_value),
+                pulumi.Output.secret(secrets.nacos_admin_password),
+            )
+        import pulumi_random as random  # only a stack that leaves a secret unset needs the plugin
+
         child = pulumi.ResourceOptions(parent=self)
         if secrets.nacos_auth_token:
             token = pulumi.Output.secret(secrets.nacos_auth_token)

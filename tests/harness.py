@@ -11,6 +11,7 @@ import asyncio
 import functools
 import gc
 import json
+import os
 import runpy
 import sys
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from pulumi.runtime.proto import resource_pb2
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "agent-runtime"
+# stands in for a stack's kubeconfig file under mocks (the program checks the file exists)
+OFFLINE_KUBECONFIG = "tests/fixtures/offline.kubeconfig"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_MARK = "[secret]"
 
@@ -190,10 +193,23 @@ class ProgramRun:
         return [r for r in self.resources if r.typ.startswith("kubernetes:") and r.typ.endswith(f":{kind}") and r.inputs.get("kind") == kind]
 
 
-def stack_file_config(stack: str) -> dict[str, Any]:
-    """The project-namespace settings of Pulumi.<stack>.yaml, as the engine would pass them."""
-    data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
-    return {k: v for k, v in (data.get("config") or {}).items() if k.startswith(f"{PROJECT}:")}
+def stack_file_config(stack: str, stack_file: Optional[Path] = None) -> dict[str, Any]:
+    """The project-namespace settings of Pulumi.<stack>.yaml (or `stack_file`), as the engine would pass them.
+
+    A kubeconfig file the stack names is replaced by OFFLINE_KUBECONFIG: mock runs never
+    connect, and the test machine need not have the stack's cluster. Secure (encrypted)
+    values are left out: pass them as `secrets`.
+    """
+    data = yaml.safe_load((stack_file or REPO / f"Pulumi.{stack}.yaml").read_text())
+    config = {
+        k: v
+        for k, v in (data.get("config") or {}).items()
+        if k.startswith(f"{PROJECT}:") and not (isinstance(v, dict) and "secure" in v)
+    }
+    target = config.get(f"{PROJECT}:kubernetes")
+    if isinstance(target, dict) and target.get("kubeconfig"):
+        config[f"{PROJECT}:kubernetes"] = {**target, "kubeconfig": OFFLINE_KUBECONFIG}
+    return config
 
 
 def _wire_config(config: dict[str, Any]) -> dict[str, str]:
@@ -207,14 +223,15 @@ def run_program(
     plain_secrets: Optional[dict[str, str]] = None,
     remove: tuple[str, ...] = (),
     direct_echo: bool = True,
+    stack_file: Optional[Path] = None,
 ) -> ProgramRun:
-    """Run __main__.py for `stack` under mocks with its real stack file (plus overrides).
+    """Run __main__.py for `stack` under mocks with its real stack file (or `stack_file`), plus overrides.
 
     `overrides`/`remove` take keys without the project prefix; `secrets` are set as
     secret config, `plain_secrets` as (wrongly) plain config. `direct_echo=False` sends every
     registration through the SDK's own mock round trip (the benchmark's reference point).
     """
-    config = stack_file_config(stack)
+    config = stack_file_config(stack, stack_file)
     for key in remove:
         config.pop(f"{PROJECT}:{key}", None)
     for key, value in (overrides or {}).items():
@@ -244,12 +261,17 @@ def run_program(
         original_export(name, value)
 
     pulumi.export = capture_export
+    cwd = os.getcwd()
+    os.chdir(REPO)  # the engine runs a program from its project directory
     try:
         runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
         loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
         resolved = {k: _resolve(v, loop) for k, v in outputs.items()}
     finally:
+        os.chdir(cwd)
         pulumi.export = original_export
+        # the chart transforms start the SDK's callback server on this loop: stop it with the run
+        loop.run_until_complete(pulumi.runtime.settings._shutdown_callbacks())
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in pending:
             task.cancel()

@@ -159,6 +159,9 @@ def backend_service(spec: AgentSpec, version: ResolvedVersion) -> str:
     return f"{spec.name}-{version.slug}" if len(spec.versions()) > 1 else spec.name
 
 
+SKIP_AWAIT = "pulumi.com/skipAwait"
+
+
 @dataclass(frozen=True)
 class _IngressPlan:
     route: RouteDescriptor
@@ -191,6 +194,11 @@ def _route_plans(
             "higress.io/proxy-next-upstream": "off",
             # tell any proxy in front of the gateway not to buffer the event stream
             "higress.io/response-header-control-update": "X-Accel-Buffering no",
+            # Pulumi would wait for the gateway to publish its address in the Ingress status, which
+            # Higress does only for an exposed gateway (a ClusterIP gateway never does: seen on the
+            # real engine, every route then timed out after 10 min). The API server's acceptance is
+            # the route's readiness; the gateway reads it from there.
+            SKIP_AWAIT: "true",
         }
 
         def plan(name: str, version: ResolvedVersion, extra: dict) -> _IngressPlan:

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
+from components.chart_hardening import HIGRESS_CHART
 from components.config import GatewaySettings
 from components.k8s_common import LABEL_ROLE, resources_dict, standard_labels
 
@@ -61,6 +62,7 @@ def chart_values(settings: GatewaySettings, extra: Optional[dict] = None) -> dic
             },
         ]
     core = {
+        **_hardening_values(settings),
         "global": {
             "ingressClass": INGRESS_CLASS,
             "enableRedis": settings.redis,
@@ -68,12 +70,43 @@ def chart_values(settings: GatewaySettings, extra: Optional[dict] = None) -> dic
             "defaultPodDisruptionBudget": {"enabled": settings.replicas > 1},
         },
         "gateway": gateway,
-        "controller": {"replicas": settings.controller_replicas},
         **(extra or {}),
     }
     if settings.chart.name == "higress":
         return {"higress-core": core}
     return core
+
+
+# the controller pod's two containers: the Higress controller and Istio's discovery (pilot)
+CONTROLLER_RESOURCES = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+DISCOVERY_RESOURCES = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+REDIS_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
+
+
+def _hardening_values(settings: GatewaySettings) -> dict:
+    """What the chart's values can say about limits and security; components.chart_hardening does the rest.
+
+    The controller container gets the securityContext the chart already gives discovery,
+    its neighbour in the same pod (uid 1337, read-only root; it logs to the chart's
+    /var/log emptyDir). The chart's own defaults leave discovery and Redis without limits.
+    """
+    return {
+        "controller": {
+            "replicas": settings.controller_replicas,
+            "resources": CONTROLLER_RESOURCES,
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+                "runAsUser": 1337,
+                "runAsGroup": 1337,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+        },
+        "pilot": {"resources": DISCOVERY_RESOURCES},
+        "redis": {"redis": {"resources": REDIS_RESOURCES}},
+    }
 
 
 def mcp_bridge_registries(
@@ -115,11 +148,11 @@ class HigressGateway(pulumi.ComponentResource):
             metadata={
                 "name": s.namespace,
                 "labels": {
+                    **labels,
                     # the gateway data plane binds 80/443 and needs the chart's own securityContext
                     "pod-security.kubernetes.io/enforce": "baseline",
                     "pod-security.kubernetes.io/warn": "restricted",
                     LABEL_ROLE: "gateway",
-                    **args.labels,
                 },
             },
             opts=child,
@@ -146,7 +179,11 @@ class HigressGateway(pulumi.ComponentResource):
                 version=s.chart.version,
                 repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=s.chart.repository),
             )
-        chart = k8s.helm.v4.Chart(f"{name}-chart", **chart_args, opts=ns_opts)
+        chart = k8s.helm.v4.Chart(
+            f"{name}-chart",
+            **chart_args,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace], transforms=[HIGRESS_CHART]),
+        )
 
         registries = args.nacos_host.apply(
             lambda host: mcp_bridge_registries(s, host, args.nacos_port, args.nacos_namespace_ids)

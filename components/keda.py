@@ -13,8 +13,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
+from components.chart_hardening import KEDA_CHART
 from components.config import KedaSettings
-from components.k8s_common import LABEL_ROLE, restricted_namespace_labels
+from components.k8s_common import LABEL_ROLE, restricted_namespace_labels, standard_labels
 
 
 class KedaArgs(BaseModel):
@@ -48,7 +49,7 @@ class Keda(pulumi.ComponentResource):
             metadata={
                 "name": s.namespace,
                 # the chart's pods meet the restricted standard out of the box
-                "labels": {**restricted_namespace_labels(), LABEL_ROLE: "autoscaler", **args.labels},
+                "labels": {**standard_labels("keda", "autoscaler", args.labels), **restricted_namespace_labels(), LABEL_ROLE: "autoscaler"},
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -60,7 +61,7 @@ class Keda(pulumi.ComponentResource):
                 chart="keda", version=s.chart_version, repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=s.repository)
             )
         self.chart = k8s.helm.v4.Chart(
-            f"{name}-chart", **chart_args, opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+            f"{name}-chart", **chart_args, opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace], transforms=[KEDA_CHART])
         )
         self.namespace = s.namespace
         self.register_outputs({"namespace": s.namespace, "chartVersion": s.chart_version})

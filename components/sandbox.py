@@ -77,7 +77,10 @@ def _base_units(quantity: str) -> Decimal:
 
 
 def quota_for(usages: list[SandboxUsage]) -> dict[str, str]:
-    """Hard limits for all sandboxes of one namespace: every profile at its maximum count."""
+    """Hard limits for all sandboxes of one namespace: every profile at its maximum count.
+
+    Only what a Terminating-scoped quota may hold (pods, cpu, memory).
+    """
     pods = sum(u.profile.max_sandboxes for u in usages)
 
     def total(pick) -> Decimal:
@@ -91,8 +94,9 @@ def quota_for(usages: list[SandboxUsage]) -> dict[str, str]:
         "requests.memory": mebibytes(total(lambda p: p.resources.requests.memory)),
         "limits.cpu": millicores(total(lambda p: p.resources.limits.cpu)),
         "limits.memory": mebibytes(total(lambda p: p.resources.limits.memory)),
-        "requests.ephemeral-storage": mebibytes(total(lambda p: p.ephemeral_storage)),
-        "limits.ephemeral-storage": mebibytes(total(lambda p: p.ephemeral_storage)),
+        # No ephemeral-storage here: the API server refuses it in a quota scoped to Terminating
+        # pods (seen on a real kube-apiserver 1.34). It is bounded anyway: every sandbox container
+        # requests and limits its profile's ephemeral storage, and `pods` caps their number.
     }
 
 

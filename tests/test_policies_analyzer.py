@@ -86,7 +86,7 @@ def test_analyzer_info_describes_the_pack():
     assert info.name == S.pack.PACK_NAME and info.supportsConfig
     policies = {p.name: p for p in info.policies}
     assert len(policies) >= 20
-    assert policies["standard-labels"].enforcementLevel == pb.REMEDIATE
+    assert policies["standard-labels"].enforcementLevel == pb.MANDATORY
     assert policies["agent-topology-spread"].enforcementLevel == pb.ADVISORY
     assert policies["no-privileged-containers"].enforcementLevel == pb.MANDATORY
     assert policies["tenant-namespace-guardrails"].policy_type == pb.POLICY_TYPE_STACK
@@ -143,8 +143,9 @@ def test_stack_violation_and_environment_config():
 
 
 def test_remediation_through_the_servicer_keeps_secrets():
+    """A team that switches standard-labels to 'remediate' gets labels added and secrets kept secret."""
     analyzer = InProcess()
-    configure(analyzer, "prod")
+    configure(analyzer, "prod", {"standard-labels": "remediate"})
     secret = S.Resource(
         "kubernetes:core/v1:Secret",
         "creds",

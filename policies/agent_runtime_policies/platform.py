@@ -420,9 +420,12 @@ POLICIES = [
     ),
     resource_policy(
         "standard-labels",
-        "Kubernetes objects carry app.kubernetes.io/part-of and managed-by (added automatically when missing).",
+        "Kubernetes objects carry app.kubernetes.io/part-of and managed-by (the program and its chart "
+        "transforms set them; set this policy to 'remediate' to have the pack add missing ones).",
         check_standard_labels,
-        level=EnforcementLevel.REMEDIATE,
+        # Not 'remediate' by default: a remediation rewrites the inputs in every preview and prints
+        # them as a change block each time (seen on the real engine), which hides real diffs in PRs.
+        level=EnforcementLevel.MANDATORY,
         config_schema=LABEL_SCHEMA,
         remediate=remediate_standard_labels,
         remediation_steps="Adds app.kubernetes.io/part-of: agent-runtime and app.kubernetes.io/managed-by: pulumi.",

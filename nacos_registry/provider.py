@@ -17,7 +17,9 @@ Rules kept here, all from Nacos's real semantics (see docs/nacos-api-observed.md
 from __future__ import annotations
 
 import copy
+import sys
 import time
+import traceback
 from typing import Any, Callable, Optional
 
 from pulumi.dynamic import (
@@ -31,8 +33,36 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from nacos_registry.client import NacosClient, NacosConflict, NacosNotFound, NacosServerError
+from nacos_registry.client import NacosClient, NacosConflict, NacosError, NacosNotFound, NacosServerError
 from nacos_registry.settings import PROJECT, RegistryConfigError, connection_from_config
+
+OPERATIONAL_ERRORS = (NacosError, RegistryConfigError)
+
+
+def _report_operational_errors_by_message() -> None:
+    """Show Nacos being down, refusing or conflicting as its message, not as a Python traceback.
+
+    Pulumi's dynamic-provider host (`python -m pulumi.dynamic`, which runs this module) reports
+    every exception as `traceback.format_exc()`. For the errors this provider raises on purpose,
+    which already name the endpoint and the record, that buried the message under a stack
+    trace (seen on the real engine). Any other exception keeps its full traceback: it is a bug.
+    """
+    host = getattr(sys.modules.get("__main__"), "__spec__", None)
+    original = traceback.format_exc
+    if getattr(host, "name", None) != "pulumi.dynamic.__main__" or getattr(original, "keeps_operational_errors_short", False):
+        return  # only in the provider host process, and only once
+
+    def format_exc(*args, _exc_info=sys.exc_info, _original=original, **kwargs) -> str:
+        error = _exc_info()[1]
+        if isinstance(error, OPERATIONAL_ERRORS):
+            return f"{type(error).__name__}: {error}"
+        return _original(*args, **kwargs)
+
+    format_exc.keeps_operational_errors_short = True  # type: ignore[attr-defined]
+    traceback.format_exc = format_exc
+
+
+_report_operational_errors_by_message()
 
 PROVIDER_KEY = "__provider"
 A2A = "/admin/ai/a2a"
@@ -107,8 +137,12 @@ class _RegistryProvider(ResourceProvider):
         return client
 
     def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
-        """Pure comparison of inputs: ignores __provider (it changes with every code change)."""
-        changed = [k for k in self.compared_inputs if olds.get(k) != news.get(k)]
+        """Pure comparison of inputs: ignores __provider (it changes with every code change).
+
+        `olds` are the outputs stored in state, so each input is compared in the form the
+        outputs keep it (see `comparable`).
+        """
+        changed = [k for k in self.compared_inputs if self.comparable(k, olds.get(k)) != self.comparable(k, news.get(k))]
         replaces = [k for k in changed if k in self.inputs_that_replace]
         return DiffResult(
             changes=bool(changed),
@@ -116,6 +150,10 @@ class _RegistryProvider(ResourceProvider):
             stables=[k for k in self.inputs_that_replace if k not in replaces],
             delete_before_replace=bool(replaces),
         )
+
+    def comparable(self, key: str, value):
+        """The form in which the outputs keep an input (identity unless a provider normalizes it)."""
+        return value
 
     @staticmethod
     def _post_unless_present(get, post) -> Optional[dict]:
@@ -220,6 +258,11 @@ class AgentCardProvider(_RegistryProvider):
         if news.get("registrationType", "URL") not in ("URL", "SERVICE"):
             failures.append(CheckFailure("registrationType", "must be URL or SERVICE"))
         return CheckResult(news, failures)
+
+    def comparable(self, key: str, value):
+        # the outputs keep the card as Nacos returns it (card_view); an input card compares the same way,
+        # else every preview showed each card as an update (seen on the real engine, never under mocks)
+        return card_view(value) if key == "card" and isinstance(value, dict) else value
 
     def _get(self, client: NacosClient, props: dict, version: Optional[str] = None) -> Optional[dict]:
         try:

@@ -251,6 +251,21 @@ def test_diff_ignores_the_serialized_provider_and_makes_no_network_call(nacos_se
         assert diff.changes == diff.DIFF_NONE and failures == []
 
 
+def test_unchanged_inputs_diff_clean_against_the_stored_outputs(host, namespace):
+    """The engine diffs new inputs against the outputs in state: an unchanged card must be no change."""
+    c = card("steady-after-create")
+    c["skills"][0]["examples"] = []  # Nacos and card_view drop empty collections; the input keeps them
+    inputs = host.props(AgentCardProvider(), card_inputs(namespace, c))
+    id_, outputs = host.create("card", inputs)
+    try:
+        diff = host.diff("card", id_, outputs, inputs)
+        assert diff.changes == diff.DIFF_NONE, list(diff.diffs)
+        changed = host.props(AgentCardProvider(), card_inputs(namespace, {**c, "description": "now different"}))
+        assert host.diff("card", id_, outputs, changed).changes == diff.DIFF_SOME
+    finally:
+        host.delete("card", id_, outputs)
+
+
 # ------------------------------------------------------------------ faults
 
 

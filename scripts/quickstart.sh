@@ -1,32 +1,27 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: `pulumi up` of the dev stack, which renders every
-# manifest to rendered/dev/ (no cluster needed), with a local file state backend.
+# The main job: a real `pulumi up` of the dev stack onto the local Kubernetes control plane.
 #
-# It installs what it needs: the Python venv (scripts/bootstrap.sh) and a Pulumi engine
-# (scripts/setup-pulumi.sh, cached under ${AGENT_RUNTIME_CACHE:-~/.cache/agent-runtime}).
+#   1. the venv, the Pulumi engine and the local plane (scripts/prepare.sh --main; cached under
+#      ${AGENT_RUNTIME_CACHE:-~/.cache/agent-runtime}; a cold machine builds for about 25 min);
+#   2. starts the dev plane on 127.0.0.1:16443 (kept running afterwards; a running one is reused);
+#   3. generates the dev stack's platform secrets once (Python's `secrets`, stored encrypted in
+#      Pulumi.dev.yaml with `pulumi config set --secret`), so no random provider is needed;
+#   4. `scripts/stack.py up --stack dev --yes`: the real engine, the policy pack on, a local
+#      file state backend.
+# Without an engine it stops with the reason (exit 3); it never pretends.
+# Extra arguments go to `stack.py up` (e.g. --diff). Stop the plane with
+#   venv/bin/python scripts/local_plane.py stop --instance dev
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/bootstrap.sh
-
-if ! command -v pulumi >/dev/null 2>&1; then
-  if setup_out=$(bash scripts/setup-pulumi.sh -q); then
-    eval "$(printf '%s\n' "$setup_out" | tail -n 1)"
-  else
-    cat >&2 <<'MSG'
-quickstart: NO PULUMI ENGINE could be installed on this machine (details above and in docs/real-engine.md).
-            Falling back to scripts/render_offline.py: the dev stack's objects are rendered and schema-checked
-            without an engine. This is NOT a `pulumi up`: charts are not expanded, nothing is registered.
-MSG
-    exec venv/bin/python scripts/render_offline.py --stack dev
-  fi
-fi
-
-state_dir=${AGENT_RUNTIME_STATE:-$HOME/.cache/agent-runtime/state}
-mkdir -p "$state_dir"
-export PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-agent-runtime-dev}
-pulumi login "file://$state_dir" >/dev/null
-pulumi stack select dev 2>/dev/null || pulumi stack init dev
-pulumi up --yes --stack dev "$@"
-echo "rendered manifests: $(pwd)/rendered/dev"
+bash scripts/prepare.sh --main
+venv/bin/python scripts/local_plane.py start --instance dev --port 16443 > /dev/null
+venv/bin/python scripts/stack.py init-secrets --stack dev
+venv/bin/python scripts/stack.py up --stack dev --yes "$@"
+kubeconfig=$(venv/bin/python -c 'import sys; sys.path.insert(0, "scripts"); import local_plane; print(local_plane.instance_dir("dev") / "kubeconfig")')
+cat <<DONE
+quickstart: dev is up on the local control plane. Look at it with
+  kubectl --kubeconfig $kubeconfig get pods -A
+  venv/bin/python scripts/stack.py preview --stack dev      # a second preview: nothing to do
+Stop the plane with: venv/bin/python scripts/local_plane.py stop --instance dev
+DONE

@@ -1,0 +1,324 @@
+"""The stack, run for real: the Pulumi engine applies it to a local API server and registers it in a real Nacos.
+
+One stack goes through a life in order: up, a second preview with nothing to do, agent
+changes (a prompt released as a new version, then a canary weight), a change the policy
+pack refuses, a Nacos outage and an API-server refusal during `up`, and destroy. Every
+check reads the API server (kubectl) or Nacos (its HTTP API) directly, never Pulumi's
+outputs. What each change should touch comes from the program itself, run under mocks
+before and after the change: the engine must change exactly those resources.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT, STACK, E2EStack, Run
+from harness import ProgramRun, run_program
+
+HERE = Path(__file__).resolve().parent
+NOT_CHANGES = {"same", "read", "refresh"}
+REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
+
+
+# --------------------------------------------------------------------------- oracles
+
+
+def mock_run(e2e: E2EStack) -> ProgramRun:
+    """The program's intent for the stack as it is now: the same code and stack file under mocks."""
+    secrets = {k.split(":", 1)[1]: "x" * 44 for k, v in e2e.stack_config().items() if isinstance(v, dict) and "secure" in v}
+    secrets["nacosAuthToken"] = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+    return run_program(STACK, secrets=secrets, stack_file=e2e.project_dir / f"Pulumi.{STACK}.yaml")
+
+
+def kube_objects(run: ProgramRun) -> list[tuple[str, str, str, str]]:
+    """(apiVersion, kind, namespace, name) of every Kubernetes object the program registers (charts expand on the server)."""
+    out = []
+    for r in run.resources:
+        if r.typ.startswith("kubernetes:") and not r.typ.startswith("kubernetes:helm.sh"):
+            out.append((r.inputs["apiVersion"], r.inputs["kind"], r.k8s_namespace or "", r.k8s_name))
+    return out
+
+
+def kubectl_type(api_version: str, kind: str) -> str:
+    group_version = api_version.split("/")
+    return f"{kind}.{group_version[1]}.{group_version[0]}" if len(group_version) == 2 else kind
+
+
+def expected_changes(before: ProgramRun, after: ProgramRun) -> dict[str, str]:
+    """urn -> create | delete | update, from the program's registrations before and after a change."""
+    old = {r.urn: r for r in before.resources}
+    new = {r.urn: r for r in after.resources}
+    changes = {urn: "create" for urn in new.keys() - old.keys()}
+    changes.update({urn: "delete" for urn in old.keys() - new.keys()})
+    for urn in new.keys() & old.keys():
+        if new[urn].inputs != old[urn].inputs:
+            changes[urn] = "update"
+    return changes
+
+
+def engine_changes(run: Run) -> dict[str, str]:
+    """urn -> create | delete | update as the engine planned it (a replacement counts as an update)."""
+    out = {}
+    for step in run.steps:
+        op = step["op"]
+        if op in NOT_CHANGES:
+            continue
+        out[step["urn"]] = "update" if op in REPLACE_OPS else op
+    return out
+
+
+def assert_same_changes(run: Run, expected: dict[str, str]) -> None:
+    got = engine_changes(run)
+    if got != expected:
+        missing = {u: o for u, o in expected.items() if got.get(u) != o}
+        extra = {u: o for u, o in got.items() if expected.get(u) != o}
+        pytest.fail(f"the engine's plan differs from the program's change.\nexpected but not planned: {json.dumps(missing, indent=1)}\nplanned but not expected: {json.dumps(extra, indent=1)}\n{run.output[-4000:]}")
+
+
+def assert_ok(run: Run) -> None:
+    assert run.code == 0, f"stack.py failed (exit {run.code}):\n{run.output[-6000:]}"
+    assert "Traceback" not in run.output, run.output[-4000:]
+
+
+def nacos_card(e2e: E2EStack, tenant: str, agent: str) -> dict:
+    status, body = e2e.nacos.request("GET", "/v3/admin/ai/a2a", {"namespaceId": f"tenant-{tenant}", "agentName": agent})
+    assert status == 200 and body.get("code") == 0, f"AgentCard {agent} in tenant-{tenant}: HTTP {status} {body}"
+    return body["data"]
+
+
+def nacos_versions(e2e: E2EStack, tenant: str, agent: str) -> list[str]:
+    status, body = e2e.nacos.request("GET", "/v3/admin/ai/a2a/version/list", {"namespaceId": f"tenant-{tenant}", "agentName": agent})
+    assert status == 200 and body.get("code") == 0, f"versions of {agent}: HTTP {status} {body}"
+    return sorted(v["version"] for v in body["data"])
+
+
+def wait_until(what: str, check, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not true after {timeout:.0f} s", pytrace=False)
+        time.sleep(1)
+
+
+# --------------------------------------------------------------------------- the life of a stack
+
+
+@pytest.fixture(scope="module")
+def deployed(e2e):
+    """Step 1 as a fixture: every later step starts from a stack that is up."""
+    run = e2e.run("up")
+    assert_ok(run)
+    return {"up": run, "objects": kube_objects(mock_run(e2e))}
+
+
+def test_up_lands_every_object_in_the_api_server(e2e, deployed):
+    objects = deployed["objects"]
+    assert len(objects) > 50
+    missing = []
+    for api_version, kind, namespace, name in objects:
+        if e2e.get(kubectl_type(api_version, kind), name, namespace or None) is None:
+            missing.append(f"{kind} {namespace}/{name}")
+    assert not missing, f"registered by the program but absent from the API server: {missing}"
+
+
+def test_workloads_become_ready_on_the_fake_nodes(e2e, deployed):
+    namespaces = {ns for _, _, ns, _ in deployed["objects"] if ns} | {"higress-system", "keda"}
+    for ns in sorted(namespaces):
+        for kind in ("deployments", "statefulsets"):
+            items = json.loads(e2e.kubectl("get", kind, "-n", ns, "-o", "json").stdout)["items"]
+            for item in items:
+                want = item["spec"].get("replicas", 1)
+                ready = (item.get("status") or {}).get("readyReplicas", 0)
+                assert ready == want, f"{kind} {ns}/{item['metadata']['name']}: {ready}/{want} ready"
+    nacos = e2e.get("statefulset", "nacos", "agent-runtime")
+    assert nacos["status"]["readyReplicas"] == 1
+    # the charts' own workloads came up too
+    for ns, name in (("higress-system", "higress-gateway"), ("higress-system", "higress-controller"), ("keda", "keda-operator")):
+        assert (e2e.get("deployment", name, ns) or {}).get("status", {}).get("readyReplicas", 0) >= 1, f"{ns}/{name}"
+    # the Nacos volume was really provisioned and bound
+    claim = e2e.get("pvc", "data-nacos-0", "agent-runtime")
+    assert claim["status"]["phase"] == "Bound"
+
+
+def test_tenant_namespaces_enforce_the_restricted_pod_standard(e2e, deployed):
+    for tenant in ("retail", "research"):
+        ns = e2e.get("namespace", f"tenant-{tenant}")
+        assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    root_pod = json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "root-probe", "namespace": "tenant-retail"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.37.0", "securityContext": {"runAsUser": 0}}]},
+    })
+    refused = e2e.plane.kubectl("apply", "--dry-run=server", "-f", "-", input=root_pod, check=False)
+    assert refused.returncode != 0 and "violates PodSecurity" in refused.stderr, refused.stderr
+
+
+def test_agent_cards_and_mcp_servers_are_in_nacos(e2e, deployed):
+    for tenant, agent, version in (("retail", "orchestrator", "2.0.0"), ("retail", "conversation", "1.2.0"), ("research", "research-assistant", "0.9.0")):
+        card = nacos_card(e2e, tenant, agent)
+        assert card["name"] == agent and card["version"] == version
+        assert card["url"].endswith(f"/api/v1/internal/a2a/{agent}")
+    for tenant, server in (("retail", "product-catalog"), ("research", "web-search")):
+        status, body = e2e.nacos.request("GET", "/v3/admin/ai/mcp", {"namespaceId": f"tenant-{tenant}", "mcpName": server})
+        assert status == 200 and body.get("code") == 0, body
+        assert body["data"]["name"] == server
+
+
+def test_no_secret_in_plain_text_in_state_configmaps_or_output(e2e, deployed):
+    shown = e2e.run_cli("config", "--show-secrets", "--json")
+    values = [v["value"] for v in json.loads(shown).values() if v.get("secret")]
+    assert len(values) == 4  # three generated platform secrets and the registry password
+    state_text = "".join(p.read_text(errors="replace") for p in e2e.state_dir.rglob("*") if p.is_file())
+    configmaps = e2e.kubectl("get", "configmaps", "-A", "-o", "json").stdout
+    for value in values:
+        assert value not in state_text, "a secret is in the Pulumi state in plain text"
+        assert value not in configmaps, "a secret is in a ConfigMap"
+        assert value not in deployed["up"].output, "a secret was printed"
+
+
+def test_second_preview_has_nothing_to_do(e2e, deployed):
+    run = e2e.run("preview", "--expect-no-changes")
+    assert_ok(run)
+    assert engine_changes(run) == {}, run.output[-3000:]
+    assert set(run.summary) <= {"same"}, run.summary
+
+
+def test_a_prompt_released_as_a_new_version_changes_exactly_its_resources(e2e, deployed):
+    before = mock_run(e2e)
+
+    def new_prompt(spec):
+        spec["systemPrompt"] = {"inline": "You are the retail orchestrator. Answer in the customer's language."}
+        spec["version"] = "2.0.1"
+
+    e2e.edit_agent("orchestrator", new_prompt)
+    expected = expected_changes(before, mock_run(e2e))
+    assert expected and all("orchestrator" in urn for urn in expected), expected
+    preview = e2e.run("preview")
+    assert_ok(preview)
+    assert_same_changes(preview, expected)
+    assert_ok(e2e.run("up"))
+    card = nacos_card(e2e, "retail", "orchestrator")
+    assert card["version"] == "2.0.1"
+    assert nacos_versions(e2e, "retail", "orchestrator") == ["2.0.0", "2.0.1"]
+    config = e2e.get("configmap", "orchestrator-v2-0-1-config", "tenant-retail")
+    assert "customer's language" in json.dumps(config["data"])
+    assert e2e.get("configmap", "orchestrator-v2-0-0-config", "tenant-retail") is None
+
+
+def test_a_canary_weight_change_updates_only_the_canary_routes(e2e, deployed):
+    before = mock_run(e2e)
+
+    def shift(spec):
+        spec["rollout"]["versions"][0]["weight"] = 70
+        spec["rollout"]["versions"][1]["weight"] = 30
+
+    e2e.edit_agent("conversation", shift)
+    expected = expected_changes(before, mock_run(e2e))
+    assert expected and all("conversation" in urn for urn in expected), expected
+    preview = e2e.run("preview")
+    assert_ok(preview)
+    assert_same_changes(preview, expected)
+    assert_ok(e2e.run("up"))
+    weights = {
+        i["metadata"]["name"]: i["metadata"]["annotations"].get("higress.io/canary-weight")
+        for i in json.loads(e2e.kubectl("get", "ingress", "-n", "tenant-retail", "-o", "json").stdout)["items"]
+        if i["metadata"]["name"].startswith("conversation")
+    }
+    assert "30" in weights.values(), weights
+
+
+def test_a_privileged_pod_is_refused_by_the_policy_pack_and_nothing_is_applied(e2e, deployed):
+    e2e.edit_agent("orchestrator", lambda spec: spec.update(description="Changed together with the refused pod."))
+    run = e2e.run("up", program=HERE / "privileged_program.py")
+    assert run.code != 0
+    refused = [v for v in run.violations if v["policy"] == "no-privileged-containers"]
+    assert refused and refused[0]["level"] == "mandatory", run.violations
+    assert "debug-shell" in refused[0]["urn"]
+    assert e2e.get("deployment", "debug-shell", "tenant-retail") is None
+    assert "Changed together" not in json.dumps(nacos_card(e2e, "retail", "orchestrator"))
+    # back to the real program: the description change is all that is left to apply
+    assert_ok(e2e.run("up"))
+    assert nacos_card(e2e, "retail", "orchestrator")["description"] == "Changed together with the refused pod."
+
+
+def test_nacos_down_during_up_fails_naming_it_and_a_rerun_converges(e2e, deployed):
+    e2e.edit_agent("research-assistant", lambda spec: spec.update(version="0.9.1"))
+    e2e.nacos.stop()
+    try:
+        failed = e2e.run("up")
+    finally:
+        e2e.nacos.start(e2e.nacos.artifacts)
+    assert failed.code != 0
+    assert e2e.nacos.server_addr in failed.output, failed.output[-4000:]
+    assert "Traceback" not in failed.output
+    assert_ok(e2e.run("up"))
+    assert_ok(e2e.run("preview", "--expect-no-changes"))
+    assert nacos_card(e2e, "research", "research-assistant")["version"] == "0.9.1"
+    assert nacos_versions(e2e, "research", "research-assistant") == ["0.9.0", "0.9.1"]
+
+
+REFUSING_POLICY = """
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: e2e-refuse-orchestrator-config}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["configmaps"]}
+  validations:
+    - expression: "!object.metadata.name.startsWith('orchestrator-')"
+      message: "e2e refuses the orchestrator ConfigMap"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: e2e-refuse-orchestrator-config}
+spec:
+  policyName: e2e-refuse-orchestrator-config
+  validationActions: [Deny]
+"""
+
+
+def test_an_object_the_api_server_refuses_fails_naming_it_and_a_rerun_converges(e2e, deployed):
+    e2e.plane.kubectl("apply", "-f", "-", input=REFUSING_POLICY)
+    probe = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"orchestrator-probe","namespace":"tenant-retail"}}'
+    wait_until("the admission policy is in force", lambda: e2e.plane.kubectl("apply", "--dry-run=server", "-f", "-", input=probe, check=False).returncode != 0)
+    e2e.edit_agent("orchestrator", lambda spec: spec.update(systemPrompt={"inline": "You are the retail orchestrator, release 3."}))
+    try:
+        failed = e2e.run("up")
+    finally:
+        e2e.plane.kubectl("delete", "-f", "-", input=REFUSING_POLICY)
+    assert failed.code != 0
+    assert "e2e refuses the orchestrator ConfigMap" in failed.output, failed.output[-4000:]
+    # the server-side dry run of the preview already hears the refusal: nothing was changed
+    assert 'configmaps "orchestrator-v2-0-1-config" is forbidden' in failed.output, failed.output[-4000:]
+    wait_until("the admission policy is gone", lambda: e2e.plane.kubectl("apply", "--dry-run=server", "-f", "-", input=probe, check=False).returncode == 0)
+    assert_ok(e2e.run("up"))
+    assert_ok(e2e.run("preview", "--expect-no-changes"))
+    assert "release 3" in json.dumps(e2e.get("configmap", "orchestrator-v2-0-1-config", "tenant-retail")["data"])
+
+
+def test_destroy_leaves_nothing_in_the_api_server_or_nacos(e2e, deployed):
+    objects = kube_objects(mock_run(e2e))
+    assert_ok(e2e.run("destroy"))
+    left = [f"{kind} {ns}/{name}" for api, kind, ns, name in objects if e2e.get(kubectl_type(api, kind), name, ns or None) is not None]
+    assert not left, f"left behind: {left}"
+    for ns in ("agent-runtime", "higress-system", "keda", "tenant-retail", "tenant-research"):
+        assert e2e.get("namespace", ns) is None, f"namespace {ns} is still there"
+    # nothing the charts installed either: no object labelled as Helm- or Pulumi-managed anywhere
+    kinds = e2e.kubectl("api-resources", "--verbs=list", "-o", "name").stdout.split()
+    leftovers = e2e.kubectl("get", ",".join(kinds), "-A", "-l", "app.kubernetes.io/managed-by in (Helm,pulumi)", "-o", "name", check=False).stdout.split()
+    assert not leftovers, leftovers
+    status, body = e2e.nacos.request("GET", "/v3/admin/core/namespace/list")
+    assert status == 200
+    assert not {n["namespace"] for n in body["data"]} & {"tenant-retail", "tenant-research"}, body["data"]
+    for tenant in ("retail", "research"):
+        # Nacos keeps the cards of a deleted namespace readable: each card must have been deleted itself
+        status, body = e2e.nacos.request("GET", "/v3/admin/ai/a2a/list", {"namespaceId": f"tenant-{tenant}", "agentName": "", "search": "blur"})
+        assert status == 200 and not (body.get("data") or {}).get("pageItems"), body

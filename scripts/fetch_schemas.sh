@@ -9,14 +9,16 @@
 #     schemas/crds/<group>_<version>_<kind>.json
 #     schemas/crds/index.json     provenance: which source/version/file each came from
 #
-# Sources (all fetched from the Go module proxy with the ordinary `go mod download`;
-# the module zips ship the projects' own generated CRD YAML):
-#   github.com/alibaba/higress@v1.4.2                       helm/core/crds/customresourcedefinitions.gen.yaml
-#       (McpBridge networking.higress.io/v1, WasmPlugin extensions.higress.io/v1alpha1, Http2Rpc)
-#       NOTE: the proxy serves no Higress 2.x module version (github.com/alibaba/higress/v2
-#       is refused), so 1.4.2 is the newest Higress CRD obtainable from a registry. It lacks the
-#       2.1+ McpBridge MCP fields (enableMCPServer, mcpServerBaseUrl, vport, proxies, ...).
-#       Point AGENT_RUNTIME_EXTRA_CRDS at a newer CRD file to override (see below).
+# Sources:
+#   Higress (McpBridge networking.higress.io/v1, WasmPlugin extensions.higress.io/v1alpha1, Http2Rpc):
+#     default: the vendored upstream chart beside the repo (see ../shared/vendor/higress-2.2.1/SOURCE.md)
+#       <repo>/../shared/vendor/higress-2.2.1/higress-core/crds/customresourcedefinitions.gen.yaml
+#     fallback, only if that file is absent (a notice goes to stderr):
+#       github.com/alibaba/higress@v1.4.2   helm/core/crds/customresourcedefinitions.gen.yaml
+#       The Go module proxy serves no Higress 2.x version, and 1.4.2 lacks the 2.x fields
+#       (McpBridge enableMCPServer, mcpServerBaseUrl, ...; WasmPlugin failStrategy).
+# The others come from the Go module proxy with the ordinary `go mod download`
+# (the module zips ship the projects' own generated CRD YAML):
 #   github.com/kedacore/keda/v2@v2.20.2                     config/crd/bases/*.yaml
 #   sigs.k8s.io/agent-sandbox@v0.5.6                        k8s/crds/*.yaml
 #       (Sandbox agents.x-k8s.io, SandboxTemplate/SandboxWarmPool/SandboxClaim
@@ -26,29 +28,43 @@
 # Optional: AGENT_RUNTIME_EXTRA_CRDS=path[:path...] (CRD YAML files or directories of them)
 # are extracted last and override any group/version/kind from the sources above.
 #
-# Idempotent: a stamp (hash of this script + the extra-CRD list) makes the warm path a no-op.
+# Idempotent: a stamp (hash of this script + the extra-CRD list + the vendored Higress CRD file's
+# content) makes the warm path a no-op; testing/k8s_schema.py computes the same stamp.
 # Exit status: 0 ok; 1 a source could not be obtained (its name is printed); 2 missing tool.
 set -euo pipefail
 
 CACHE="${AGENT_RUNTIME_CACHE:-$HOME/.cache/agent-runtime}"
 OUT="$CACHE/schemas/crds"
 SCRIPT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+REPO_ROOT="$(cd "$(dirname "$SCRIPT_PATH")/.." && pwd -P)"   # physical, like testing/k8s_schema.py
 PY="${PYTHON:-}"
 if [[ -z "$PY" ]]; then
-  REPO_ROOT="$(cd "$(dirname "$SCRIPT_PATH")/.." && pwd)"
   if [[ -x "$REPO_ROOT/venv/bin/python" ]]; then PY="$REPO_ROOT/venv/bin/python"; else PY=python3; fi
+fi
+
+HIGRESS_VENDORED="$REPO_ROOT/../shared/vendor/higress-2.2.1/higress-core/crds/customresourcedefinitions.gen.yaml"
+HIGRESS_VENDORED_SOURCE="alibaba/higress@v2.2.1"
+HIGRESS_VENDORED_LABEL="Higress 2.2.1 chart CRDs (vendored, ../shared/vendor)"
+HIGRESS_MODULE="github.com/alibaba/higress@v1.4.2"
+if [[ -f "$HIGRESS_VENDORED" ]]; then
+  HIGRESS_VENDORED_SHA="$(sha256sum "$HIGRESS_VENDORED" | cut -d' ' -f1)"
+else
+  HIGRESS_VENDORED_SHA=absent
+  echo "fetch_schemas: vendored Higress 2.2.1 CRDs not found ($HIGRESS_VENDORED); falling back to" \
+       "$HIGRESS_MODULE, which lacks the Higress 2.x fields (tolerated as testing.k8s_schema.known_schema_gap)" >&2
 fi
 
 # module@version|glob (relative to the module root)|label
 SOURCES=(
-  "github.com/alibaba/higress@v1.4.2|helm/core/crds/customresourcedefinitions.gen.yaml|Higress CRDs (McpBridge, WasmPlugin)"
+  "$HIGRESS_MODULE|helm/core/crds/customresourcedefinitions.gen.yaml|Higress 1.4.2 CRDs (Go module fallback, no 2.x fields)"
   "github.com/kedacore/keda/v2@v2.20.2|config/crd/bases/*.yaml|KEDA CRDs (ScaledObject, TriggerAuthentication, ...)"
   "sigs.k8s.io/agent-sandbox@v0.5.6|k8s/crds/*.yaml|agent-sandbox CRDs (Sandbox, SandboxTemplate, SandboxWarmPool, SandboxClaim)"
   "github.com/prometheus-operator/prometheus-operator@v0.85.0|example/prometheus-operator-crd/*.yaml|Prometheus Operator CRDs (PodMonitor, ServiceMonitor, ...)"
 )
 
 stamp_key() {
-  { sha256sum "$SCRIPT_PATH" | cut -d' ' -f1; printf '%s\n' "${AGENT_RUNTIME_EXTRA_CRDS:-}"; } | sha256sum | cut -d' ' -f1
+  { sha256sum "$SCRIPT_PATH" | cut -d' ' -f1; printf '%s\n' "${AGENT_RUNTIME_EXTRA_CRDS:-}" "$HIGRESS_VENDORED_SHA"; } \
+    | sha256sum | cut -d' ' -f1
 }
 KEY="$(stamp_key)"
 if [[ -f "$OUT/index.json" && -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$KEY" ]]; then
@@ -67,11 +83,15 @@ if [[ -f "$OUT/index.json" && -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$KE
 export GOMODCACHE="$CACHE/gomod" GOFLAGS=-mod=mod GOTOOLCHAIN=local GO111MODULE=on
 WORK="$(mktemp -d "$CACHE/.fetch.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
-MANIFEST="$WORK/manifest.tsv"   # label \t module@version \t file
+MANIFEST="$WORK/manifest.tsv"   # label \t source (module@version, ...) \t file
 : >"$MANIFEST"
 
+if [[ "$HIGRESS_VENDORED_SHA" != absent ]]; then
+  printf '%s\t%s\t%s\n' "$HIGRESS_VENDORED_LABEL" "$HIGRESS_VENDORED_SOURCE" "$HIGRESS_VENDORED" >>"$MANIFEST"
+fi
 for entry in "${SOURCES[@]}"; do
   IFS='|' read -r modver glob label <<<"$entry"
+  if [[ "$modver" == "$HIGRESS_MODULE" && "$HIGRESS_VENDORED_SHA" != absent ]]; then continue; fi
   if ! json="$(cd "$WORK" && go mod download -json "$modver" 2>"$WORK/go.err")"; then
     echo "fetch_schemas: cannot obtain $label from Go module $modver:" >&2
     { grep -o '"Error": *"[^"]*"' <<<"$json" || true; cat "$WORK/go.err"; } >&2
@@ -108,17 +128,21 @@ fi
 NEW="$WORK/crds"
 mkdir -p "$NEW"
 "$PY" - "$MANIFEST" "$NEW" <<'PYEOF'
-import json, os, sys, yaml
+import hashlib, json, os, sys, yaml
 
 manifest, out = sys.argv[1], sys.argv[2]
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # YAML 1.1 treats a bare "=" (e.g. a matcher-type enum value) as the !!value tag: keep it a string.
 Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
-index = {}
+index, per_source = {}, {}
 for line in open(manifest):
     label, source, path = line.rstrip("\n").split("\t")
-    with open(path) as fh:
-        docs = list(yaml.load_all(fh, Loader=Loader)) if not path.endswith(".json") else [json.load(fh)]
+    path = os.path.normpath(path)
+    per_source.setdefault(source, 0)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    sha = hashlib.sha256(raw).hexdigest()
+    docs = list(yaml.load_all(raw, Loader=Loader)) if not path.endswith(".json") else [json.loads(raw)]
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
             continue
@@ -137,13 +161,15 @@ for line in open(manifest):
                 "group": group, "version": ver["name"], "kind": names["kind"],
                 "plural": names.get("plural"), "scope": spec.get("scope"),
                 "storage": bool(ver.get("storage")), "deprecated": bool(ver.get("deprecated")),
-                "source": source, "source_label": label, "source_file": path,
+                "source": source, "source_label": label, "source_file": path, "source_sha256": sha,
             }
             with open(os.path.join(out, key + ".json"), "w") as fh:
                 json.dump({**entry, "openAPIV3Schema": schema}, fh, sort_keys=True)
             index[key] = entry
-if not index:
-    sys.exit("fetch_schemas: no CRD schemas extracted")
+            per_source[source] += 1
+empty = sorted(s for s, n in per_source.items() if n == 0)
+if empty:
+    sys.exit(f"fetch_schemas: no CRD schemas extracted from {', '.join(empty)}")
 with open(os.path.join(out, "index.json"), "w") as fh:
     json.dump(index, fh, indent=1, sort_keys=True)
 print(f"fetch_schemas: {len(index)} CRD schemas extracted", file=sys.stderr)

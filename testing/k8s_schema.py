@@ -25,6 +25,10 @@ Public API
     Make sure the CRD schema cache exists (runs ``scripts/fetch_schemas.sh`` on
     first use); returns the directory of ``<group>_<version>_<kind>.json`` files.
 
+``known_schema_gap(error) -> bool``
+    True only for errors about Higress 2.x fields while the cached Higress schemas
+    came from the 1.4.2 fallback (the vendored 2.2.1 CRD file was absent).
+
 CRD sources and versions: see ``CRD_SOURCES`` and ``scripts/fetch_schemas.sh``.
 """
 
@@ -54,24 +58,37 @@ __all__ = [
     "validate_objects",
     "pulumi_resource_to_object",
     "known_custom_kinds",
+    "known_schema_gap",
+    "higress_schema_sources",
 ]
 
 #: Kubernetes version whose built-in schemas are used: the newest kubernetes-validate ships.
 K8S_VERSION = "1.37.0"
 
-#: Where each CRD schema comes from (all via `go mod download` from the Go module proxy).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FETCH_SCRIPT = REPO_ROOT / "scripts" / "fetch_schemas.sh"
+
+#: The vendored upstream Higress 2.2.1 CRDs (../shared/vendor/higress-2.2.1/SOURCE.md): the
+#: default source of the Higress schemas. Only when it is absent does fetch_schemas.sh fall
+#: back to HIGRESS_FALLBACK_MODULE, which lacks the 2.x fields (see known_schema_gap).
+HIGRESS_VENDORED_CRDS = (REPO_ROOT.parent / "shared" / "vendor" / "higress-2.2.1" / "higress-core" / "crds"
+                         / "customresourcedefinitions.gen.yaml")
+HIGRESS_VENDORED_SOURCE = "alibaba/higress@v2.2.1"
+HIGRESS_FALLBACK_MODULE = "github.com/alibaba/higress@v1.4.2"
+HIGRESS_GROUPS = ("networking.higress.io", "extensions.higress.io")
+
+_HIGRESS_DEFAULT = f"{HIGRESS_VENDORED_SOURCE} ../shared/vendor/higress-2.2.1/higress-core/crds/customresourcedefinitions.gen.yaml"
+#: Where each CRD schema comes from (first word = the index's "source"); besides the vendored
+#: Higress file, all via `go mod download` from the Go module proxy.
 CRD_SOURCES = {
-    "networking.higress.io": "github.com/alibaba/higress@v1.4.2 helm/core/crds/customresourcedefinitions.gen.yaml",
-    "extensions.higress.io": "github.com/alibaba/higress@v1.4.2 helm/core/crds/customresourcedefinitions.gen.yaml",
+    "networking.higress.io": _HIGRESS_DEFAULT,
+    "extensions.higress.io": _HIGRESS_DEFAULT,
     "keda.sh": "github.com/kedacore/keda/v2@v2.20.2 config/crd/bases/",
     "eventing.keda.sh": "github.com/kedacore/keda/v2@v2.20.2 config/crd/bases/",
     "agents.x-k8s.io": "sigs.k8s.io/agent-sandbox@v0.5.6 k8s/crds/",
     "extensions.agents.x-k8s.io": "sigs.k8s.io/agent-sandbox@v0.5.6 k8s/crds/",
     "monitoring.coreos.com": "github.com/prometheus-operator/prometheus-operator@v0.85.0 example/prometheus-operator-crd/",
 }
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FETCH_SCRIPT = REPO_ROOT / "scripts" / "fetch_schemas.sh"
 
 _DEFS_ID = "https://kubernetes.io/api/_definitions.json"
 _OBJECT_META_REF = _DEFS_ID + "#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -89,9 +106,11 @@ def _cache_dir() -> Path:
     return Path(base) / "schemas" / "crds"
 
 
-def _expected_stamp() -> str:
-    script_sha = hashlib.sha256(FETCH_SCRIPT.read_bytes()).hexdigest()
-    payload = f"{script_sha}\n{os.environ.get('AGENT_RUNTIME_EXTRA_CRDS', '')}\n".encode()
+def _expected_stamp(script: Path = FETCH_SCRIPT, vendored: Path = HIGRESS_VENDORED_CRDS) -> str:
+    """The stamp fetch_schemas.sh writes: its own hash, AGENT_RUNTIME_EXTRA_CRDS, the vendored file's hash."""
+    script_sha = hashlib.sha256(script.read_bytes()).hexdigest()
+    vendored_sha = hashlib.sha256(vendored.read_bytes()).hexdigest() if vendored.is_file() else "absent"
+    payload = f"{script_sha}\n{os.environ.get('AGENT_RUNTIME_EXTRA_CRDS', '')}\n{vendored_sha}\n".encode()
     return hashlib.sha256(payload).hexdigest()
 
 
@@ -125,6 +144,9 @@ def _fetch_crd_schemas(cache: str, stamp: str) -> Path:
             f"CRD schemas are unavailable: {FETCH_SCRIPT.relative_to(REPO_ROOT)} exited {proc.returncode}.\n"
             f"{detail}\n(sources: {json.dumps(CRD_SOURCES, indent=1)})"
         )
+    for line in proc.stderr.splitlines():  # pass on the script's fallback notice
+        if line.startswith("fetch_schemas: vendored Higress"):
+            print(line, file=sys.stderr)
     return out
 
 
@@ -404,9 +426,9 @@ def pulumi_resource_to_object(typ: str, name: str, inputs: dict) -> dict | None:
     return ordered
 
 
-# No package registry reachable here serves a Higress 2.x CRD (the Go module proxy stops at
-# 1.4.2). These fields arrived in 2.x (checked against upstream's v2.2.1 CRD file); they are the
-# only errors tolerated, and only while no 2.x CRD is supplied via AGENT_RUNTIME_EXTRA_CRDS.
+# Fields that arrived in Higress 2.x (checked against upstream's v2.2.1 CRD file) and are missing
+# from HIGRESS_FALLBACK_MODULE's CRDs. known_schema_gap tolerates errors about exactly these, and
+# only while the cached schema of that kind came from the fallback module.
 HIGRESS_2X_ONLY_FIELDS = frozenset({
     ("McpBridge", "enableMCPServer"),
     ("McpBridge", "mcpServerBaseUrl"),
@@ -421,8 +443,25 @@ def unknown_field(error: str) -> Optional[tuple[str, str]]:
     return (m["kind"], m["field"]) if m else None
 
 
-def known_schema_gap(error: str) -> bool:
-    """True for a validate_object error caused only by the missing Higress 2.x CRD."""
-    if os.environ.get("AGENT_RUNTIME_EXTRA_CRDS"):
+def higress_schema_sources(index: Optional[dict[str, dict]] = None) -> dict[str, str]:
+    """``{"<group>_<version>_<kind>": source}`` of the Higress schemas in the cache (or in ``index``)."""
+    if index is None:
+        index = known_custom_kinds()
+    return {k: e["source"] for k, e in sorted(index.items()) if e["group"] in HIGRESS_GROUPS}
+
+
+def known_schema_gap(error: str, index: Optional[dict[str, dict]] = None) -> bool:
+    """True only for an "unknown field" error about a Higress 2.x field (HIGRESS_2X_ONLY_FIELDS)
+    whose kind's cached schema came from HIGRESS_FALLBACK_MODULE, i.e. the vendored 2.2.1 CRDs
+    were absent. With the vendored file or AGENT_RUNTIME_EXTRA_CRDS supplying that kind, nothing
+    is tolerated. Decided from the cache's index.json provenance (or ``index``)."""
+    kind_field = unknown_field(error)
+    if kind_field not in HIGRESS_2X_ONLY_FIELDS:
         return False
-    return unknown_field(error) in HIGRESS_2X_ONLY_FIELDS
+    if index is None:
+        try:
+            index = known_custom_kinds()
+        except SchemaUnavailableError:
+            return False
+    sources = {e["source"] for e in index.values() if e["group"] in HIGRESS_GROUPS and e["kind"] == kind_field[0]}
+    return sources == {HIGRESS_FALLBACK_MODULE}

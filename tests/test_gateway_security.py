@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -661,39 +660,37 @@ def test_tls_and_mtls_data_for_the_ingress_builder():
 # --------------------------------------------------------------------------- strict CRD validation
 
 
-HIGRESS_MIRROR = Path(os.environ.get("HIGRESS_GIT_DIR", "/work/.mirror/alibaba+higress/repo"))
-HIGRESS_CRD_TAG = "v2.2.1"
-
-
 @pytest.fixture(scope="module")
 def k8s_schema():
-    return pytest.importorskip("testing.k8s_schema")
+    from testing import k8s_schema
+
+    return k8s_schema
 
 
 @pytest.fixture(scope="module")
 def higress_22_crd_cache(k8s_schema, tmp_path_factory):
-    """A private schema cache with the Higress 2.2.1 CRDs on top of the shared sources.
+    """A private schema cache built with AGENT_RUNTIME_EXTRA_CRDS = the vendored Higress 2.2.1 CRDs.
 
-    The shared cache pins Higress CRDs at v1.4.2 (the newest on the Go module proxy),
-    which predates WasmPlugin `failStrategy`. Offline: reuses the shared module cache.
+    Exercises the explicit-override path (the shared cache uses the same file by default).
+    Offline: reuses the shared Go module cache.
     """
+    crd_file = k8s_schema.HIGRESS_VENDORED_CRDS
+    if not crd_file.is_file():
+        pytest.fail(f"vendored Higress 2.2.1 CRDs missing: {crd_file} (expected ../shared/vendor/higress-2.2.1 "
+                    "beside the repo; see its SOURCE.md)")
     shared = k8s_schema.ensure_crd_schemas()  # populates the shared gomod cache
-    crd = subprocess.run(["git", f"--git-dir={HIGRESS_MIRROR}", "show",
-                          f"{HIGRESS_CRD_TAG}:helm/core/crds/customresourcedefinitions.gen.yaml"],
-                         capture_output=True, text=True)
-    if crd.returncode != 0:
-        pytest.skip(f"Higress {HIGRESS_CRD_TAG} CRDs not available ({HIGRESS_MIRROR})")
     cache = tmp_path_factory.mktemp("crd-cache")
     (cache / "gomod").symlink_to(shared.parent.parent / "gomod")
-    crd_file = cache / f"higress-{HIGRESS_CRD_TAG}-crds.yaml"
-    crd_file.write_text(crd.stdout)
     mp = pytest.MonkeyPatch()
     mp.setenv("AGENT_RUNTIME_CACHE", str(cache))
     mp.setenv("AGENT_RUNTIME_EXTRA_CRDS", str(crd_file))
     mp.setenv("GOPROXY", "off")
     mp.setenv("GOFLAGS", "-mod=mod")
     try:
-        k8s_schema.ensure_crd_schemas()
+        index = k8s_schema.known_custom_kinds()
+        for key in ("networking.higress.io_v1_McpBridge", "extensions.higress.io_v1alpha1_WasmPlugin"):
+            assert index[key]["source"] == "AGENT_RUNTIME_EXTRA_CRDS", index[key]
+            assert Path(index[key]["source_file"]).resolve() == crd_file.resolve(), index[key]
         yield cache
     finally:
         mp.undo()
@@ -711,13 +708,13 @@ def test_objects_valid_against_higress_22_crds(higress_22_crd_cache, k8s_schema,
 
 
 def test_objects_valid_against_shared_crd_cache(k8s_schema, prod_resources):
-    """Against the shared cache: everything valid except fields newer than its Higress CRD version."""
-    index = k8s_schema.known_custom_kinds()
-    old_higress = index["extensions.higress.io_v1alpha1_WasmPlugin"]["source"].endswith("@v1.4.2")
-    errors = k8s_schema.validate_objects(_objects(prod_resources, k8s_schema))
-    if old_higress:
-        errors = [e for e in errors if "spec.failStrategy: unknown field 'failStrategy'" not in e]
-    assert errors == []
+    """Against the shared cache, whose Higress schemas are the vendored 2.2.1 CRDs: zero errors."""
+    sources = k8s_schema.higress_schema_sources()
+    if not os.environ.get("AGENT_RUNTIME_EXTRA_CRDS"):
+        assert sources["extensions.higress.io_v1alpha1_WasmPlugin"] == k8s_schema.HIGRESS_VENDORED_SOURCE, sources
+    objs = _objects(prod_resources, k8s_schema)
+    assert any(o["kind"] == "WasmPlugin" and "failStrategy" in o["spec"] for o in objs)
+    assert k8s_schema.validate_objects(objs) == []
 
 
 def test_routes_from_the_agents_route_descriptors():

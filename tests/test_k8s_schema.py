@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -203,6 +206,17 @@ def test_mcpbridge_typo_registry_field_fails():
     _bad(bad, "McpBridge/higress-system/default", "spec.registries[0].nacosGroup", "unknown field")
 
 
+def test_mcpbridge_and_wasmplugin_2x_fields_pass():
+    bridge = copy.deepcopy(MCP_BRIDGE)
+    bridge["spec"]["registries"][0].update(enableMCPServer=True, mcpServerBaseUrl="/mcp")
+    _ok(bridge)
+    plugin = copy.deepcopy(WASM_PLUGIN)
+    plugin["spec"]["failStrategy"] = "FAIL_CLOSE"
+    _ok(plugin)
+    plugin["spec"]["failStrategy"] = "FAIL_CLOSED"
+    _bad(plugin, "spec.failStrategy", "'FAIL_CLOSED' is not one of")
+
+
 def test_mcpbridge_wrong_type_fails():
     bad = copy.deepcopy(MCP_BRIDGE)
     bad["spec"]["registries"][0]["port"] = "8848"
@@ -295,6 +309,7 @@ def test_crd_sources_are_the_pinned_ones():
     kinds = k8s_schema.known_custom_kinds()
     for key in (
         "networking.higress.io_v1_McpBridge",
+        "networking.higress.io_v1_Http2Rpc",
         "extensions.higress.io_v1alpha1_WasmPlugin",
         "keda.sh_v1alpha1_ScaledObject",
         "keda.sh_v1alpha1_TriggerAuthentication",
@@ -308,20 +323,109 @@ def test_crd_sources_are_the_pinned_ones():
         assert key in kinds, key
         group = kinds[key]["group"]
         if not os.environ.get("AGENT_RUNTIME_EXTRA_CRDS"):
-            assert kinds[key]["source"] == k8s_schema.CRD_SOURCES[group].split()[0]
+            assert kinds[key]["source"] == k8s_schema.CRD_SOURCES[group].split()[0], (key, kinds[key])
+
+
+def test_higress_schemas_are_the_vendored_2_2_1_file():
+    vendored = k8s_schema.HIGRESS_VENDORED_CRDS
+    assert vendored.is_file(), f"vendored Higress 2.2.1 CRDs missing: {vendored}"
+    if os.environ.get("AGENT_RUNTIME_EXTRA_CRDS"):
+        return  # an explicit override replaces them; the fixture in test_gateway_security covers that path
+    sha = hashlib.sha256(vendored.read_bytes()).hexdigest()
+    kinds = k8s_schema.known_custom_kinds()
+    higress = {k: kinds[k] for k in k8s_schema.higress_schema_sources()}
+    assert set(higress) == {"networking.higress.io_v1_McpBridge", "networking.higress.io_v1_Http2Rpc",
+                            "extensions.higress.io_v1alpha1_WasmPlugin"}
+    for key, entry in higress.items():
+        assert entry["source"] == k8s_schema.HIGRESS_VENDORED_SOURCE, key
+        assert entry["source_label"] == "Higress 2.2.1 chart CRDs (vendored, ../shared/vendor)", key
+        assert Path(entry["source_file"]).resolve() == vendored, key
+        assert entry["source_sha256"] == sha, key
+
+
+def test_known_schema_gap_tolerates_nothing_with_2x_schemas():
+    gap_errors = [
+        "McpBridge/higress-system/default: spec.registries[0].enableMCPServer: unknown field 'enableMCPServer' (x)",
+        "McpBridge/higress-system/default: spec.registries[0].mcpServerBaseUrl: unknown field 'mcpServerBaseUrl' (x)",
+        "WasmPlugin/higress-system/key-auth: spec.failStrategy: unknown field 'failStrategy' (x)",
+    ]
+    assert [k8s_schema.unknown_field(e) for e in gap_errors] == sorted(k8s_schema.HIGRESS_2X_ONLY_FIELDS)
+    assert [e for e in gap_errors if k8s_schema.known_schema_gap(e)] == []
 
 
 # ---------------------------------------------------------------- fetch script
 
 
 def test_fetch_script_names_the_missing_tool(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AGENT_RUNTIME_CACHE": str(tmp_path / "cache"),
+    bin_dir = tmp_path / "bin"  # only the tools the script uses before it looks for go
+    bin_dir.mkdir()
+    for tool in ("bash", "sha256sum", "cut", "cat", "dirname", "basename"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "AGENT_RUNTIME_CACHE": str(tmp_path / "cache"),
            "PYTHON": sys.executable}
-    if any(Path(p, "go").exists() for p in env["PATH"].split(":")):
-        pytest.skip("go is on the minimal PATH")
-    proc = subprocess.run(["bash", str(k8s_schema.FETCH_SCRIPT)], env=env, capture_output=True, text=True)
-    assert proc.returncode == 2
+    proc = subprocess.run([str(bin_dir / "bash"), str(k8s_schema.FETCH_SCRIPT)], env=env, capture_output=True,
+                          text=True)
+    assert proc.returncode == 2, proc.stderr
     assert "'go' is not installed" in proc.stderr
+
+
+def _fetch_copy(tmp_path: Path, *, vendored: bytes | None) -> tuple[Path, Path, Path]:
+    """fetch_schemas.sh copied into tmp_path/repo, with or without tmp_path/shared/vendor/...'s CRD file."""
+    script = tmp_path / "repo" / "scripts" / "fetch_schemas.sh"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(k8s_schema.FETCH_SCRIPT, script)
+    crd = tmp_path / k8s_schema.HIGRESS_VENDORED_CRDS.relative_to(k8s_schema.REPO_ROOT.parent)
+    if vendored is not None:
+        crd.parent.mkdir(parents=True, exist_ok=True)
+        crd.write_bytes(vendored)
+    cache = tmp_path / "cache"
+    if not (cache / "gomod").exists():
+        cache.mkdir(exist_ok=True)  # reuse the shared Go module cache
+        (cache / "gomod").symlink_to(k8s_schema.ensure_crd_schemas().parent.parent / "gomod")
+    return script, crd, cache
+
+
+def _run_fetch(script: Path, cache: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "AGENT_RUNTIME_EXTRA_CRDS"}
+    env.update(AGENT_RUNTIME_CACHE=str(cache), PYTHON=sys.executable)
+    proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_without_the_vendored_file_the_1_4_2_fallback_is_used_and_said(tmp_path, monkeypatch):
+    script, crd, cache = _fetch_copy(tmp_path, vendored=None)
+    monkeypatch.delenv("AGENT_RUNTIME_EXTRA_CRDS", raising=False)  # for _expected_stamp; after the shared cache
+    proc = _run_fetch(script, cache)
+    assert "vendored Higress 2.2.1 CRDs not found" in proc.stderr and k8s_schema.HIGRESS_FALLBACK_MODULE in proc.stderr
+    index = json.loads((cache / "schemas" / "crds" / "index.json").read_text())
+    assert set(k8s_schema.higress_schema_sources(index).values()) == {k8s_schema.HIGRESS_FALLBACK_MODULE}
+    assert (cache / "schemas" / "crds" / ".stamp").read_text().strip() == k8s_schema._expected_stamp(script, crd)
+    # only here does the allowance apply, and only to the listed 2.x fields
+    gap = "WasmPlugin/higress-system/key-auth: spec.failStrategy: unknown field 'failStrategy' (x)"
+    typo = "McpBridge/higress-system/default: spec.registries[0].nacosGroup: unknown field 'nacosGroup' (x)"
+    assert k8s_schema.known_schema_gap(gap, index) and not k8s_schema.known_schema_gap(typo, index)
+
+
+def test_the_stamp_follows_the_vendored_file_content(tmp_path, monkeypatch):
+    original = k8s_schema.HIGRESS_VENDORED_CRDS.read_bytes()
+    script, crd, cache = _fetch_copy(tmp_path, vendored=original)
+    monkeypatch.delenv("AGENT_RUNTIME_EXTRA_CRDS", raising=False)  # for _expected_stamp; after the shared cache
+    stamp_file, index_file = cache / "schemas" / "crds" / ".stamp", cache / "schemas" / "crds" / "index.json"
+    _run_fetch(script, cache)
+    first = k8s_schema._expected_stamp(script, crd)
+    assert stamp_file.read_text().strip() == first
+    assert "CRD schemas extracted" not in _run_fetch(script, cache).stderr  # warm path
+    crd.write_bytes(original + b"# changed\n")
+    second = k8s_schema._expected_stamp(script, crd)
+    assert second != first
+    assert "CRD schemas extracted" in _run_fetch(script, cache).stderr  # refreshed
+    assert stamp_file.read_text().strip() == second
+    index = json.loads(index_file.read_text())
+    assert set(k8s_schema.higress_schema_sources(index).values()) == {k8s_schema.HIGRESS_VENDORED_SOURCE}
+    assert index["networking.higress.io_v1_McpBridge"]["source_sha256"] == hashlib.sha256(crd.read_bytes()).hexdigest()
+    assert not k8s_schema.known_schema_gap(
+        "WasmPlugin/higress-system/key-auth: spec.failStrategy: unknown field 'failStrategy' (x)", index)
 
 
 # ---------------------------------------------------------------- Pulumi wire form

@@ -189,20 +189,25 @@ def test_second_preview_has_nothing_to_do(e2e, deployed):
     assert set(run.summary) <= {"same"}, run.summary
 
 
-def test_a_prompt_released_as_a_new_version_changes_exactly_its_resources(e2e, deployed):
+def change_agent(e2e: E2EStack, agent: str, edit) -> dict[str, str]:
+    """Edit an agent's YAML; its preview must plan exactly what the program's before/after says; apply it."""
     before = mock_run(e2e)
-
-    def new_prompt(spec):
-        spec["systemPrompt"] = {"inline": "You are the retail orchestrator. Answer in the customer's language."}
-        spec["version"] = "2.0.1"
-
-    e2e.edit_agent("orchestrator", new_prompt)
+    e2e.edit_agent(agent, edit)
     expected = expected_changes(before, mock_run(e2e))
-    assert expected and all("orchestrator" in urn for urn in expected), expected
     preview = e2e.run("preview")
     assert_ok(preview)
     assert_same_changes(preview, expected)
     assert_ok(e2e.run("up"))
+    return expected
+
+
+def test_a_prompt_released_as_a_new_version_changes_exactly_its_resources(e2e, deployed):
+    def new_prompt(spec):
+        spec["systemPrompt"] = {"inline": "You are the retail orchestrator. Answer in the customer's language."}
+        spec["version"] = "2.0.1"
+
+    expected = change_agent(e2e, "orchestrator", new_prompt)
+    assert expected and all("orchestrator" in urn for urn in expected), expected
     card = nacos_card(e2e, "retail", "orchestrator")
     assert card["version"] == "2.0.1"
     assert nacos_versions(e2e, "retail", "orchestrator") == ["2.0.0", "2.0.1"]
@@ -212,25 +217,21 @@ def test_a_prompt_released_as_a_new_version_changes_exactly_its_resources(e2e, d
 
 
 def test_a_canary_weight_change_updates_only_the_canary_routes(e2e, deployed):
-    before = mock_run(e2e)
-
     def shift(spec):
         spec["rollout"]["versions"][0]["weight"] = 70
         spec["rollout"]["versions"][1]["weight"] = 30
 
-    e2e.edit_agent("conversation", shift)
-    expected = expected_changes(before, mock_run(e2e))
-    assert expected and all("conversation" in urn for urn in expected), expected
-    preview = e2e.run("preview")
-    assert_ok(preview)
-    assert_same_changes(preview, expected)
-    assert_ok(e2e.run("up"))
+    expected = change_agent(e2e, "conversation", shift)
+    assert sorted(urn.split("::")[-1] for urn in expected) == [
+        "agent-conversation-ingress-a2a-canary-v1-3-0", "agent-conversation-ingress-chat-canary-v1-3-0"
+    ]
+    assert set(expected.values()) == {"update"}
     weights = {
         i["metadata"]["name"]: i["metadata"]["annotations"].get("higress.io/canary-weight")
         for i in json.loads(e2e.kubectl("get", "ingress", "-n", "tenant-retail", "-o", "json").stdout)["items"]
-        if i["metadata"]["name"].startswith("conversation")
+        if "canary-weight" in json.dumps(i["metadata"].get("annotations", {}))
     }
-    assert "30" in weights.values(), weights
+    assert weights == {"conversation-chat-canary-v1-3-0": "30", "conversation-a2a-canary-v1-3-0": "30"}, weights
 
 
 def test_a_privileged_pod_is_refused_by_the_policy_pack_and_nothing_is_applied(e2e, deployed):

@@ -173,31 +173,29 @@ class NacosCluster(pulumi.ComponentResource):
         )
 
     def _auth_material(self, name: str, secrets: PlatformSecrets):
-        """Stack-supplied secrets win; otherwise generate them once and keep them in state (encrypted)."""
-        if not needs_generated_secrets(secrets):
-            return (
-                pulumi.Output.secret(secrets.nacos_auth_token),
-                pulumi.Output.secret(secrets.nacos_identity_value),
-                pulumi.Output.secret(secrets.nacos_admin_password),
-            )
-        import pulumi_random as random  # only a stack that leaves a secret unset needs the plugin
+        """Stack-supplied secrets win; otherwise generate them once and keep them in state (encrypted).
 
+        pulumi-random is imported only to generate one: a stack that supplies all three runs without it.
+        """
         child = pulumi.ResourceOptions(parent=self)
-        if secrets.nacos_auth_token:
-            token = pulumi.Output.secret(secrets.nacos_auth_token)
-        else:
-            # 32 random bytes, base64 encoded: the HS256 key size Nacos requires at minimum
-            token = random.RandomBytes(f"{name}-token", length=32, opts=child).base64
-        if secrets.nacos_identity_value:
-            identity = pulumi.Output.secret(secrets.nacos_identity_value)
-        else:
-            identity = random.RandomPassword(f"{name}-identity", length=40, special=False, opts=child).result
-        if secrets.nacos_admin_password:
-            password = pulumi.Output.secret(secrets.nacos_admin_password)
-        else:
-            password = random.RandomPassword(
-                f"{name}-admin-password", length=32, special=True, override_special="-_.", opts=child
-            ).result
+
+        def supplied_or(value: Optional[str], generate) -> pulumi.Output:
+            if value:
+                return pulumi.Output.secret(value)
+            import pulumi_random as random
+
+            return generate(random)
+
+        # 32 random bytes, base64 encoded: the HS256 key size Nacos requires at minimum
+        token = supplied_or(secrets.nacos_auth_token, lambda r: r.RandomBytes(f"{name}-token", length=32, opts=child).base64)
+        identity = supplied_or(
+            secrets.nacos_identity_value,
+            lambda r: r.RandomPassword(f"{name}-identity", length=40, special=False, opts=child).result,
+        )
+        password = supplied_or(
+            secrets.nacos_admin_password,
+            lambda r: r.RandomPassword(f"{name}-admin-password", length=32, special=True, override_special="-_.", opts=child).result,
+        )
         return token, identity, password
 
     @staticmethod

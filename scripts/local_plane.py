@@ -36,6 +36,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -277,13 +278,19 @@ def _collect_addons(tools: Toolchain) -> None:
 # --------------------------------------------------------------------------- run
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+def free_port(low: int = 20000, high: int = 32000) -> int:
+    """A free loopback port below Linux's ephemeral range (32768+), so it is still free when a
+    stopped plane starts again on it (outgoing connections take ephemeral ports at any time)."""
+    rng = random.SystemRandom()
+    for _ in range(500):
+        port = rng.randrange(low, high)
+        if not _busy_ports(port):
+            return port
+    raise PlaneStartError(f"no free port between {low} and {high} on {HOST}")
 
 
-def _ports_free(*ports: int) -> list[int]:
+def _busy_ports(*ports: int) -> list[int]:
+    """The given loopback ports something already listens on (or holds)."""
     busy = []
     for port in ports:
         with socket.socket() as s:
@@ -350,7 +357,7 @@ class LocalPlane:
             return self
         self.stop()  # whatever is left of this instance (a killed run, a reboot)
         etcd_port, peer_port, etcd_metrics, kwok_port = self._side_ports(fresh)
-        busy = _ports_free(self.apiserver_port, etcd_port, peer_port)
+        busy = _busy_ports(self.apiserver_port, etcd_port, peer_port)
         if busy:
             raise PlaneStartError(f"port {HOST}:{busy[0]} is taken: another plane or program listens there (stop it, or pick --port)")
         if fresh:

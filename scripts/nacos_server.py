@@ -186,7 +186,9 @@ def find_free_ports(attempts: int = 200) -> tuple[int, int]:
     """A main port whose derived ports and default console port are all free."""
     rng = secrets.SystemRandom()
     for _ in range(attempts):
-        port = rng.randrange(21000, 38000)
+        # every derived port stays below Linux's ephemeral range (32768+): an outgoing connection
+        # can take a port there at any moment, which broke a restart on the same ports (seen in CI)
+        port = rng.randrange(21000, 31000)
         wanted = list(derived_ports(port).values()) + [default_console_port(port)]
         if all(_port_free(p) for p in wanted):
             return port, default_console_port(port)

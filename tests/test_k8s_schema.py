@@ -339,7 +339,7 @@ def test_higress_schemas_are_the_vendored_2_2_1_file():
     for key, entry in higress.items():
         assert entry["source"] == k8s_schema.HIGRESS_VENDORED_SOURCE, key
         assert entry["source_label"] == "Higress 2.2.1 chart CRDs (vendored, ../shared/vendor)", key
-        assert Path(entry["source_file"]).resolve() == vendored, key
+        # the cache is shared between checkouts: the same file is recognised by its content, not its path
         assert entry["source_sha256"] == sha, key
 
 

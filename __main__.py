@@ -77,7 +77,7 @@ gateway_security = GatewaySecurity(
     "gateway-security",
     GatewaySecurityArgs(
         settings=stack.security,
-        environment=stack.environment,
+        environment=stack.hardening,
         gateway_namespace=stack.gateway.namespace,
         routes=agent_routes,
         tiers={t.name: t.tier for t in stack.tenants},
@@ -104,6 +104,7 @@ if stack.registry.enabled:
     AgentRegistry("registry", AgentRegistryArgs(catalog=agent_catalog, stack=stack, nacos=nacos), opts=with_providers)
 
 pulumi.export("environment", stack.environment)
+pulumi.export("profile", stack.hardening)
 pulumi.export("gatewayAddress", gateway.address)
 pulumi.export("nacosAddress", nacos.http_address)
 pulumi.export("tenantNamespaces", {t.name: tenant.namespace for t, tenant in zip(stack.tenants, tenants)})

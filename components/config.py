@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import pulumi
+import yaml
 from pulumi.runtime import config as runtime_config
 from pydantic import (
     AfterValidator,
@@ -30,6 +31,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.did_you_mean import unknown_key_hint
 from components.gateway_security import GatewaySecuritySettings, environment_problems
 from nacos_registry.settings import RegistrySettings
 
@@ -214,6 +216,9 @@ class GatewaySettings(Settings):
 
 
 Tier = Literal["free", "standard", "premium"]
+# hardening profiles: every environment follows one (dev-like or prod-like rules, here and in the policy pack)
+PROFILES = ("dev", "prod")
+Profile = Literal["dev", "prod"]
 
 TIER_QUOTAS: dict[str, dict[str, str]] = {
     "free": {"requests.cpu": "2", "requests.memory": "4Gi", "limits.cpu": "4", "limits.memory": "8Gi", "pods": "20"},
@@ -460,7 +465,10 @@ class PlatformSecrets(BaseModel):
 class StackConfig(Settings):
     """Everything one environment's stack file configures."""
 
-    environment: Literal["dev", "prod"]
+    # the environment's own name (dev, staging, eu-prod, ...): labels, exports and the policy report
+    environment: DnsLabel
+    # which hardening rules it follows; `dev` and `prod` environments imply their own profile
+    profile: Optional[Profile] = None
     kubernetes: KubernetesSettings
     nacos: NacosSettings = NacosSettings()
     gateway: GatewaySettings = GatewaySettings()
@@ -471,9 +479,25 @@ class StackConfig(Settings):
     security: GatewaySecuritySettings
     registry: RegistrySettings = RegistrySettings()
 
+    @property
+    def hardening(self) -> Profile:
+        """The profile whose rules apply: the stack's `profile`, or its `environment` when that is dev or prod."""
+        return self.profile or self.environment  # type: ignore[return-value]  (checked in _profile)
+
+    @model_validator(mode="after")
+    def _profile(self) -> "StackConfig":
+        if self.profile is None and self.environment not in PROFILES:
+            raise ValueError(
+                f"profile: required for environment {self.environment!r}: say which rules it follows, "
+                f"{' or '.join(PROFILES)} (e.g. staging follows prod)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _environment_rules(self) -> "StackConfig":
-        if self.environment == "prod":
+        if self.profile is None and self.environment not in PROFILES:
+            return self  # reported by _profile
+        if self.hardening == "prod":
             if self.nacos.replicas < 3:
                 raise ValueError("nacos.replicas: prod needs at least 3 Nacos replicas (Raft quorum survives one loss)")
             if self.gateway.replicas < 3:
@@ -492,7 +516,7 @@ class StackConfig(Settings):
         nacos_ids = [t.nacos_namespace for t in self.tenants]
         if len(set(nacos_ids)) != len(nacos_ids):
             raise ValueError("tenants: two tenants share a Nacos namespace id; each tenant needs its own")
-        for problem in environment_problems(self.security, self.environment):
+        for problem in environment_problems(self.security, self.hardening):
             raise ValueError(problem)
         if self.registry.enabled and not self.registry.server_addr:
             raise ValueError("registry.serverAddr: required when registry.enabled (the address this machine reaches Nacos at)")
@@ -523,7 +547,11 @@ SECRET_KEYS = {
 
 
 class ConfigError(pulumi.RunError):
-    """A stack setting is wrong. Raised as RunError so Pulumi prints only the message."""
+    """Stack settings are wrong. Raised as RunError so Pulumi prints only the message: every problem, one a line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("invalid stack configuration:\n  " + "\n  ".join(self.problems))
 
 
 def _format_errors(error: ValidationError) -> list[str]:
@@ -533,7 +561,7 @@ def _format_errors(error: ValidationError) -> list[str]:
         path = ".".join(loc)
         key = f"{PROJECT}:{path}" if path else f"{PROJECT}"
         if item["type"] == "extra_forbidden":
-            lines.append(f"{key}: unknown setting (check the spelling; see components/config.py for the allowed keys)")
+            lines.append(f"{key}: unknown setting{unknown_key_hint(StackConfig, tuple(item['loc'])) or ' (see README: Stack settings)'}")
         elif item["type"] == "missing":
             lines.append(f"{key}: required setting is missing")
         else:
@@ -619,7 +647,7 @@ def parse_stack_config(
             "`pulumi config set --secret registryPassword ...`"
         )
     if problems:
-        raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))
+        raise ConfigError(problems)
     assert stack is not None
     return stack, secrets
 
@@ -680,12 +708,60 @@ def default_provider_problems(stack: StackConfig, disabled: list[str]) -> list[s
     return []
 
 
+PROBLEM_KEY = re.compile(r"^((?:agent-runtime|pulumi):[\w-]+)((?:\.[\w-]+)*):")
+
+
+def stack_file_path(project_dir: Path) -> Path:
+    """The stack file the engine read this run's settings from (Pulumi.<stack>.yaml in the project)."""
+    return project_dir / f"Pulumi.{pulumi.get_stack()}.yaml"
+
+
+def _line_of(node: Optional[yaml.Node], parts: list[str]) -> Optional[int]:
+    """The 1-based line of the key at `parts` under a composed YAML mapping, or of its deepest known parent."""
+    line = None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def located(problems: list[str], stack_file: Path) -> list[str]:
+    """Each problem prefixed with `<stack file>:<line>` where the stack file holds its key (as agent errors are)."""
+    try:
+        root = yaml.compose(stack_file.read_text())
+    except (OSError, yaml.YAMLError):
+        return problems
+    config = next((v for k, v in root.value if k.value == "config"), None) if isinstance(root, yaml.MappingNode) else None
+    out = []
+    for problem in problems:
+        match = PROBLEM_KEY.match(problem)
+        line = _line_of(config, [match.group(1), *match.group(2).split(".")[1:]]) if match and config is not None else None
+        out.append(f"{stack_file.name}:{line} {problem}" if line else problem)
+    return out
+
+
 def load_stack_config(project_dir: Optional[Path] = None) -> tuple[StackConfig, PlatformSecrets]:
-    """Read and validate this stack's configuration (and, given the project dir, the paths it names)."""
+    """Read and validate this stack's configuration (and, given the project dir, the paths it names).
+
+    Given the project dir, every problem names the line of the stack file that holds its key.
+    """
     values, secret = _raw_project_config()
-    stack, secrets = parse_stack_config(values, secret)
-    problems = default_provider_problems(stack, _disabled_default_providers())
-    problems += local_path_problems(stack, project_dir) if project_dir is not None else []
+    try:
+        stack, secrets = parse_stack_config(values, secret)
+        problems = default_provider_problems(stack, _disabled_default_providers())
+        problems += local_path_problems(stack, project_dir) if project_dir is not None else []
+    except ConfigError as exc:
+        problems = exc.problems
     if problems:
-        raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))
+        if project_dir is not None:
+            problems = located(problems, stack_file_path(project_dir))
+        raise ConfigError(problems)
     return stack, secrets

@@ -11,7 +11,7 @@ The engine is the official `pulumi` CLI. Where its Python language host is insta
 runs the project as any Pulumi user would (`pulumi up --stack dev ...`); otherwise the
 Automation API runs the project's `__main__.py` as an inline program through the same CLI
 (no language host needed). Either way: the same `Pulumi.<stack>.yaml`, the same local file
-backend, the policy pack with `policies/config.<environment>.json` on every `up` and
+backend, the policy pack with `policies/config.<profile>.json` on every `up` and
 `preview`, and the engine's own diff and summary printed as it runs.
 
 Which engine: `$AGENT_RUNTIME_PULUMI` (a `pulumi` binary), else the one
@@ -171,11 +171,19 @@ class StackTarget:
         except yaml.YAMLError as exc:
             raise StackRunError(f"{self.stack_file}: not valid YAML: {exc}") from None
 
+    def profile(self) -> Optional[str]:
+        """The hardening profile the stack follows: `profile`, else its `environment` (dev and prod name their own)."""
+        config = self.config()
+        return config.get(f"{PROJECT}:profile") or config.get(f"{PROJECT}:environment")
+
     def policy_config(self) -> Path:
-        environment = self.config().get(f"{PROJECT}:environment")
-        path = REPO / "policies" / f"config.{environment}.json"
+        profile = self.profile()
+        path = REPO / "policies" / f"config.{profile}.json"
         if not path.exists():
-            raise StackRunError(f"{self.stack_file}: {PROJECT}:environment is {environment!r}; there is no {path.relative_to(REPO)}")
+            raise StackRunError(
+                f"{self.stack_file}: the stack follows profile {profile!r} ({PROJECT}:profile, else {PROJECT}:environment); "
+                f"there is no {path.relative_to(REPO)}"
+            )
         return path
 
     def missing_secrets(self) -> list[str]:

@@ -28,6 +28,10 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECT = "agent-runtime"
 # stands in for a stack's kubeconfig file under mocks (the program checks the file exists)
 OFFLINE_KUBECONFIG = "tests/fixtures/offline.kubeconfig"
+# the tests' own stacks and agents: a user's changes to Pulumi.*.yaml or agents/ never reach them
+FIXTURES = REPO / "tests" / "fixtures"
+FIXTURE_STACKS = FIXTURES / "stacks"
+FIXTURE_AGENTS = FIXTURES / "agents"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_MARK = "[secret]"
 
@@ -194,13 +198,13 @@ class ProgramRun:
 
 
 def stack_file_config(stack: str, stack_file: Optional[Path] = None) -> dict[str, Any]:
-    """The project-namespace settings of Pulumi.<stack>.yaml (or `stack_file`), as the engine would pass them.
+    """The project-namespace settings of the fixture Pulumi.<stack>.yaml (or `stack_file`), as the engine passes them.
 
     A kubeconfig file the stack names is replaced by OFFLINE_KUBECONFIG: mock runs never
     connect, and the test machine need not have the stack's cluster. Secure (encrypted)
     values are left out: pass them as `secrets`.
     """
-    data = yaml.safe_load((stack_file or REPO / f"Pulumi.{stack}.yaml").read_text())
+    data = yaml.safe_load((stack_file or FIXTURE_STACKS / f"Pulumi.{stack}.yaml").read_text())
     config = {
         k: v
         for k, v in (data.get("config") or {}).items()
@@ -225,7 +229,7 @@ def run_program(
     direct_echo: bool = True,
     stack_file: Optional[Path] = None,
 ) -> ProgramRun:
-    """Run __main__.py for `stack` under mocks with its real stack file (or `stack_file`), plus overrides.
+    """Run __main__.py for `stack` under mocks with its fixture stack file (or `stack_file`), plus overrides.
 
     `overrides`/`remove` take keys without the project prefix; `secrets` are set as
     secret config, `plain_secrets` as (wrongly) plain config. `direct_echo=False` sends every
@@ -263,11 +267,17 @@ def run_program(
     pulumi.export = capture_export
     cwd = os.getcwd()
     os.chdir(REPO)  # the engine runs a program from its project directory
+    # stack-setting errors name lines of the file the settings came from: the fixture, not the repo's
+    from components import config as config_module
+
+    original_stack_file = config_module.stack_file_path
+    config_module.stack_file_path = lambda _project_dir: stack_file or FIXTURE_STACKS / f"Pulumi.{stack}.yaml"
     try:
         runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
         loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
         resolved = {k: _resolve(v, loop) for k, v in outputs.items()}
     finally:
+        config_module.stack_file_path = original_stack_file
         os.chdir(cwd)
         pulumi.export = original_export
         # the chart transforms start the SDK's callback server on this loop: stop it with the run

@@ -13,7 +13,7 @@ from a2a.types import AgentCard
 from components.agent import LABEL_AGENT, LABEL_ROUTE_KIND, LABEL_VERSION, route_descriptors
 from components.agent_spec import load_agent_specs
 from components.config import parse_stack_config
-from harness import ProgramRun, Registered, run_program, stack_file_config
+from harness import FIXTURE_AGENTS, ProgramRun, Registered, run_program, stack_file_config
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = "kubernetes:apps/v1:Deployment"
@@ -171,7 +171,7 @@ def test_configmap_holds_config_and_a_valid_agent_card(stack_run):
 
 def test_changing_config_changes_the_config_hash_and_only_it(tmp_path: Path):
     agents = tmp_path / "agents"
-    shutil.copytree(REPO / "agents", agents)
+    shutil.copytree(FIXTURE_AGENTS, agents)
     override = {"agents": {"directory": str(agents), "keda": {"enabled": True}}}
     before = run_program("dev", overrides=override).one(DEPLOY, "orchestrator-v2-0-0", "tenant-retail")
     spec = yaml.safe_load((agents / "orchestrator.yaml").read_text())
@@ -309,7 +309,7 @@ def test_canary_by_weight_and_by_header(stack_run):
 
 def test_rollback_is_a_weight_change(tmp_path: Path):
     agents = tmp_path / "agents"
-    shutil.copytree(REPO / "agents", agents)
+    shutil.copytree(FIXTURE_AGENTS, agents)
     spec = yaml.safe_load((agents / "conversation.yaml").read_text())
     spec["rollout"]["versions"][0]["weight"] = 100
     spec["rollout"]["versions"][1]["weight"] = 0
@@ -323,7 +323,7 @@ def test_rollback_is_a_weight_change(tmp_path: Path):
 
 def test_route_descriptors_match_the_ingresses(stack_run):
     stack, _ = parse_stack_config({k.split(":", 1)[1]: v for k, v in stack_file_config(stack_run.stack).items()})
-    catalog = load_agent_specs(REPO / "agents", tenants=[t.name for t in stack.tenants], sandbox_profiles=["code-exec"])
+    catalog = load_agent_specs(FIXTURE_AGENTS, tenants=[t.name for t in stack.tenants], sandbox_profiles=["code-exec"])
     routes = route_descriptors(catalog, stack)
     ingresses = {(r.k8s_namespace, r.k8s_name): r for r in stack_run.of_type(INGRESS)}
     assert {(r.namespace, r.name) for r in routes} == set(ingresses)

@@ -52,19 +52,19 @@ def _load_in(tmp_path: Path, *files: Path, base: bool = True, **kwargs):
 # ---------------------------------------------------------------- the examples
 
 
-def test_example_agents_load_against_both_stacks():
+def test_fixture_agents_load_against_both_stacks():
     for stack in ("dev", "prod"):
         config = harness.stack_file_config(stack)
         tenants = [t["name"] for t in config["agent-runtime:tenants"]]
         profiles = [p["name"] for p in config["agent-runtime:sandboxProfiles"]]
-        catalog = load_agent_specs(REPO / "agents", tenants=tenants, sandbox_profiles=profiles)
+        catalog = load_agent_specs(harness.FIXTURE_AGENTS, tenants=tenants, sandbox_profiles=profiles)
         names = {a.name for a in catalog.agents}
         assert {"orchestrator", "conversation", "research-assistant"} <= names
         assert {"product-catalog", "web-search"} <= set(catalog.mcp_servers)
 
 
 def test_examples_use_the_features_together():
-    catalog = load_agent_specs(REPO / "agents", tenants=["retail", "research"], sandbox_profiles=PROFILES)
+    catalog = load_agent_specs(harness.FIXTURE_AGENTS, tenants=["retail", "research"], sandbox_profiles=PROFILES)
     orchestrator = catalog.agent("orchestrator")
     assert [(c.agent, c.skill) for c in orchestrator.a2a_calls] == [("conversation", "chat-v1")]
     assert [t.mcp_server for t in orchestrator.tools] == ["product-catalog"]
@@ -82,9 +82,9 @@ def test_published_json_schemas_are_current_and_accept_the_examples():
     assert check.returncode == 0, check.stderr
     agent_schema = json.loads((REPO / "agents" / "schema.json").read_text())
     mcp_schema = json.loads((REPO / "agents" / "mcp" / "schema.json").read_text())
-    for path in (REPO / "agents").glob("*.yaml"):
+    for path in harness.FIXTURE_AGENTS.glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text()), agent_schema)
-    for path in (REPO / "agents" / "mcp").glob("*.yaml"):
+    for path in (harness.FIXTURE_AGENTS / "mcp").glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text()), mcp_schema)
     # the editor schema catches the simple mistakes too
     bad = yaml.safe_load((CASES / "temperature-too-high.yaml").read_text())
@@ -188,7 +188,7 @@ class _KeepingMonitor(harness.RecordingMonitor):
 
 def test_a_bad_agent_file_fails_the_program_before_any_resource(tmp_path: Path, monkeypatch):
     agents = tmp_path / "agents"
-    shutil.copytree(REPO / "agents", agents)
+    shutil.copytree(harness.FIXTURE_AGENTS, agents)
     shutil.copy(CASES / "temperature-too-high.yaml", agents / "temperature-too-high.yaml")
     monkeypatch.setattr(harness, "RecordingMonitor", _KeepingMonitor)
     with pytest.raises(AgentSpecError) as info:
@@ -199,7 +199,7 @@ def test_a_bad_agent_file_fails_the_program_before_any_resource(tmp_path: Path, 
 
 def test_agent_in_a_tenant_the_stack_lacks_is_rejected(tmp_path: Path):
     agents = tmp_path / "agents"
-    shutil.copytree(REPO / "agents", agents)
+    shutil.copytree(harness.FIXTURE_AGENTS, agents)
     spec = yaml.safe_load((agents / "orchestrator.yaml").read_text())
     spec.update(name="lab-bot", tenant="sandbox-lab", a2aCalls=[], tools=[])
     (agents / "lab-bot.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))

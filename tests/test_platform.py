@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from harness import OFFLINE_KUBECONFIG, REPO, ProgramRun, run_program
+from harness import FIXTURE_STACKS, OFFLINE_KUBECONFIG, ProgramRun, run_program
 
 STS = "kubernetes:apps/v1:StatefulSet"
 SVC = "kubernetes:core/v1:Service"
@@ -67,7 +67,7 @@ def test_dev_targets_the_local_plane_and_prod_a_cluster_context(dev_run, prod_ru
     prod_provider = prod_run.of_type("pulumi:providers:kubernetes")[0].inputs
     # the harness stands in for the plane's kubeconfig file; the stack file names the plane's
     assert dev_provider["kubeconfig"] == OFFLINE_KUBECONFIG and dev_provider["context"] == "local-plane"
-    dev_file = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["agent-runtime:kubernetes"]
+    dev_file = yaml.safe_load((FIXTURE_STACKS / "Pulumi.dev.yaml").read_text())["config"]["agent-runtime:kubernetes"]
     assert dev_file == {"kubeconfig": "~/.cache/agent-runtime/local-plane/dev/kubeconfig", "context": "local-plane"}
     assert prod_provider["context"] == "prod"
     assert "renderYamlToDirectory" not in prod_provider and "renderYamlToDirectory" not in dev_provider

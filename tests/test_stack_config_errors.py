@@ -10,10 +10,15 @@ SHORT_TOKEN = "c2hvcnQ="  # base64 of b"short"
 
 CASES = [
     # (id, stack, overrides, secrets, plain_secrets, remove, expected substrings)
-    ("environment-unknown", "dev", {"environment": "staging"}, {}, {}, (), ["agent-runtime:environment:", "'dev' or 'prod'"]),
+    ("environment-without-profile", "dev", {"environment": "staging"}, {}, {}, (), ["agent-runtime:profile: required for environment 'staging'", "dev or prod"]),
+    ("profile-unknown", "dev", {"environment": "staging", "profile": "qa"}, {}, {}, (), ["agent-runtime:profile:", "'dev' or 'prod'"]),
+    ("environment-not-a-name", "dev", {"environment": "EU Prod"}, {}, {}, (), ["agent-runtime:environment:", "DNS-1123 label"]),
+    ("staging-follows-prod", "dev", {"environment": "staging", "profile": "prod"}, {}, {}, (), ["agent-runtime:nacos.replicas: prod needs at least 3"]),
     ("environment-missing", "dev", {}, {}, {}, ("environment",), ["agent-runtime:environment: required setting is missing"]),
-    ("top-level-typo", "dev", {"nacoss": {"replicas": 1}}, {}, {}, (), ["agent-runtime:nacoss: unknown setting"]),
-    ("nested-typo", "dev", {"nacos": {"replica": 1}}, {}, {}, (), ["agent-runtime:nacos.replica: unknown setting"]),
+    ("top-level-typo", "dev", {"nacoss": {"replicas": 1}}, {}, {}, (), ["agent-runtime:nacoss: unknown setting (did you mean 'nacos'?)"]),
+    ("nested-typo", "dev", {"nacos": {"replica": 1}}, {}, {}, (), ["agent-runtime:nacos.replica: unknown setting (did you mean 'replicas'?)"]),
+    ("deep-typo-in-a-list", "dev", {"tenants": [{"name": "retail", "teir": "free"}]}, {}, {}, (), ["agent-runtime:tenants.0.teir: unknown setting (did you mean 'tier'?)"]),
+    ("typo-far-from-anything", "dev", {"zzzzqqq": 1}, {}, {}, (), ["agent-runtime:zzzzqqq: unknown setting (see README: Stack settings)"]),
     ("nacos-even-replicas", "dev", {"nacos": {"replicas": 2}}, {}, {}, (), ["agent-runtime:nacos.replicas:", "Raft quorum"]),
     ("nacos-image-latest", "dev", {"nacos": {"image": "nacos/nacos-server:latest"}}, {}, {}, (), ["agent-runtime:nacos.image:", "v3.1.x"]),
     ("nacos-image-unpinned", "dev", {"nacos": {"image": "nacos/nacos-server"}}, {}, {}, (), ["agent-runtime:nacos.image:", "pinned"]),
@@ -94,3 +99,23 @@ def test_a_config_error_registers_nothing():
     finally:
         harness.RecordingMonitor = original
     assert [t for t in registered_before if t != "pulumi:pulumi:Stack"] == []
+
+
+def test_problems_name_the_line_of_the_stack_file_that_holds_the_key(tmp_path):
+    """As agent spec errors do: `Pulumi.<stack>.yaml:<line> <key>: <what is wrong>`."""
+    from harness import FIXTURE_STACKS
+
+    text = (FIXTURE_STACKS / "Pulumi.dev.yaml").read_text()
+    text = text.replace("    replicas: 1\n", "    replica: 1\n", 1)  # the Nacos block's first key
+    text = text.replace("  agent-runtime:tenants:\n    - name: retail\n      tier: standard\n", "  agent-runtime:tenants:\n    - name: retail\n      teir: standard\n")
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(text)
+    lines = text.splitlines()
+    with pytest.raises(ConfigError) as raised:
+        run_program("dev", stack_file=stack_file)
+    problems = raised.value.problems
+    replica_line = next(i for i, line in enumerate(lines, 1) if line.strip() == "replica: 1")
+    teir_line = next(i for i, line in enumerate(lines, 1) if line.strip() == "teir: standard")
+    assert f"Pulumi.dev.yaml:{replica_line} agent-runtime:nacos.replica: unknown setting (did you mean 'replicas'?)" in problems
+    assert f"Pulumi.dev.yaml:{teir_line} agent-runtime:tenants.0.teir: unknown setting (did you mean 'tier'?)" in problems
+    assert any(p.startswith(f"Pulumi.dev.yaml:{teir_line - 1} agent-runtime:tenants.0.tier: required") for p in problems), problems

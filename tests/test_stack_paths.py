@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from components.config import default_provider_problems, local_path_problems, parse_stack_config
-from harness import REPO, stack_file_config
+from harness import FIXTURE_STACKS, REPO, stack_file_config
 
 BASE = {k.split(":", 1)[1]: v for k, v in stack_file_config("dev").items()}
 
@@ -53,6 +53,6 @@ def test_the_registry_needs_the_dynamic_default_provider(disabled, refused):
 def test_the_stack_files_leave_the_dynamic_provider_enabled():
     import yaml
 
-    for stack in ("dev", "prod"):
-        config = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
-        assert config["pulumi:disable-default-providers"] == ["kubernetes", "random"]
+    for stack_file in [*FIXTURE_STACKS.glob("Pulumi.*.yaml"), REPO / "tests" / "e2e" / "project" / "Pulumi.e2e.yaml.in"]:
+        config = yaml.safe_load(stack_file.read_text())["config"]
+        assert config["pulumi:disable-default-providers"] == ["kubernetes", "random"], stack_file

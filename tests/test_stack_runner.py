@@ -85,6 +85,11 @@ def test_an_explicit_backend_and_passphrase_are_kept(isolated, monkeypatch):
     assert env["PULUMI_BACKEND_URL"] == "s3://bucket/state" and "PULUMI_CONFIG_PASSPHRASE_FILE" not in env
 
 
+def test_a_stack_named_by_the_team_uses_its_profiles_policy_config(isolated):
+    project = _project(isolated / "project", environment="staging", config_extra="  agent-runtime:profile: prod\n")
+    assert runner.StackTarget("staging", project).policy_config() == REPO / "policies" / "config.prod.json"
+
+
 def _project(tmp_path: Path, environment: str = "dev", config_extra: str = "") -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "Pulumi.yaml").write_text("name: agent-runtime\nruntime: python\n")
@@ -108,7 +113,7 @@ def test_the_cli_path_runs_the_policy_pack_with_the_stacks_environment_config(is
 def test_a_stack_without_a_policy_config_for_its_environment_is_refused(isolated):
     project = _project(isolated / "project", environment="qa")
     target = runner.StackTarget("staging", project)
-    with pytest.raises(runner.StackRunError, match="agent-runtime:environment is 'qa'; there is no policies/config.qa.json"):
+    with pytest.raises(runner.StackRunError, match="follows profile 'qa' .*; there is no policies/config.qa.json"):
         target.policy_config()
     with pytest.raises(runner.StackRunError, match="Pulumi.nope.yaml: no such stack file"):
         runner.StackTarget("nope", project).config()

@@ -183,7 +183,7 @@ def e2e(engine, plane, registry_nacos, tmp_path_factory) -> E2EStack:
     project, agents, state, logs = root / "project", root / "agents", root / "state", root / "logs"
     for d in (project, state, logs):
         d.mkdir()
-    shutil.copytree(HERE / "agents", agents)
+    shutil.copytree(REPO / "tests" / "fixtures" / "agents", agents)
     shutil.copyfile(HERE / "project" / "Pulumi.yaml", project / "Pulumi.yaml")
     stack_file = _fill(
         (HERE / "project" / "Pulumi.e2e.yaml.in").read_text(),

@@ -131,25 +131,52 @@ class Spec(BaseModel):
 
 
 class KeyRef(Spec):
-    name: K8sName
-    key: SecretKeyName
+    """One key of a Secret (of a ConfigMap for `systemPrompt.fromConfigMap`) in the namespace of the tenant that uses it."""
+
+    name: K8sName = Field(
+        description="Name of the Secret or ConfigMap: a Kubernetes object name (lower-case letters, digits, '-', '.'; "
+        "at most 253 characters). It must exist in that tenant namespace before the pods start; the platform never creates it."
+    )
+    key: SecretKeyName = Field(
+        description="Key inside that object (letters, digits, '-', '_', '.'; at most 253 characters)."
+    )
 
 
 class SecretRef(Spec):
-    """A value that only ever comes from a Secret in the agent's tenant namespace."""
+    """A value that only ever comes from a Secret in the agent's tenant namespace.
 
-    secret_key_ref: KeyRef
+    Literal strings or numbers are refused at the spec line; the value reaches the container
+    only as a `secretKeyRef` environment variable, never in a ConfigMap or the Pulumi state.
+    """
+
+    secret_key_ref: KeyRef = Field(description="The Secret and key holding the value (`{name: <secret>, key: <key>}`).")
 
 
 SecretValue = Annotated[SecretRef, BeforeValidator(_no_literal_secret)]
 
 
 class PromptSource(Spec):
-    """The system prompt: inline, or a key of a ConfigMap or Secret in the tenant namespace."""
+    """The system prompt: inline, or a key of a ConfigMap or Secret in the tenant namespace.
 
-    inline: Optional[str] = Field(default=None, min_length=1)
-    from_config_map: Optional[KeyRef] = None
-    from_secret: Optional[KeyRef] = None
+    Set exactly one of `inline`, `fromConfigMap`, `fromSecret`.
+    """
+
+    inline: Optional[str] = Field(
+        default=None,
+        min_length=1,
+        description="The prompt text itself (at least 1 character). Stored in the version's ConfigMap "
+        "(`system-prompt.txt`), so changing it rolls the pods.",
+    )
+    from_config_map: Optional[KeyRef] = Field(
+        default=None,
+        description="A ConfigMap key holding the prompt, mounted read-only at /etc/agent-prompt/system-prompt.txt. "
+        "The ConfigMap is yours to manage; the platform does not restart pods when it changes.",
+    )
+    from_secret: Optional[KeyRef] = Field(
+        default=None,
+        description="A Secret key holding the prompt (for prompts you keep confidential), mounted read-only at "
+        "/etc/agent-prompt/system-prompt.txt. The Secret is yours to manage; the platform does not restart pods when it changes.",
+    )
 
     def problems(self) -> list[tuple[tuple, str]]:
         given = [k for k in ("inline", "fromConfigMap", "fromSecret") if getattr(self, to_snake(k)) is not None]
@@ -162,15 +189,46 @@ ModelProvider = Literal["openai", "anthropic", "azure-openai", "gemini", "ollama
 
 
 class ModelSpec(Spec):
-    provider: ModelProvider
-    model: str = Field(min_length=1, max_length=256)
-    base_url: Optional[HttpUrl] = None
-    api_key: Optional[SecretValue] = None
-    temperature: float = Field(default=0.7, ge=0, le=2)
-    max_tokens: int = Field(default=4096, ge=1, le=1_000_000)
-    top_p: float = Field(default=1.0, gt=0, le=1)
-    timeout_seconds: int = Field(default=120, ge=1, le=3600)
-    headers: dict[HeaderName, Union[SecretRef, str]] = Field(default_factory=dict)
+    """The LLM a declarative agent talks to, and its sampling parameters (written to the version's config.json)."""
+
+    provider: ModelProvider = Field(
+        description="Model API: openai, anthropic, azure-openai, gemini, ollama, bedrock, dashscope or deepseek. "
+        "azure-openai, ollama and bedrock have no public default endpoint and need `baseUrl`; "
+        "every provider but ollama and bedrock needs `apiKey`."
+    )
+    model: str = Field(
+        min_length=1,
+        max_length=256,
+        description="The provider's model id, passed through as is (e.g. gpt-4.1, claude-sonnet-4-5); 1-256 characters.",
+    )
+    base_url: Optional[HttpUrl] = Field(
+        default=None,
+        description="http(s) URL of the model API, without credentials in it. Default: the provider's public endpoint "
+        "(openai https://api.openai.com/v1, anthropic https://api.anthropic.com, gemini "
+        "https://generativelanguage.googleapis.com, dashscope https://dashscope.aliyuncs.com/compatible-mode/v1, "
+        "deepseek https://api.deepseek.com); required for azure-openai, ollama and bedrock. "
+        "The agent's NetworkPolicy opens egress to this host and port.",
+    )
+    api_key: Optional[SecretValue] = Field(
+        default=None,
+        description="API key as `{secretKeyRef: {name, key}}` in the tenant namespace (literal keys are refused); "
+        "reaches the container as env var MODEL_API_KEY. Required unless provider is ollama or bedrock.",
+    )
+    temperature: float = Field(default=0.7, ge=0, le=2, description="Sampling temperature, 0-2; default 0.7. Lower is more deterministic.")
+    max_tokens: int = Field(
+        default=4096, ge=1, le=1_000_000, description="Upper bound on tokens generated per model response, 1-1000000; default 4096."
+    )
+    top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus-sampling probability mass, greater than 0 and at most 1; default 1.0 (off).")
+    timeout_seconds: int = Field(
+        default=120, ge=1, le=3600, description="Timeout of one model API call in seconds, 1-3600; default 120."
+    )
+    headers: dict[HeaderName, Union[SecretRef, str]] = Field(
+        default_factory=dict,
+        description="Extra HTTP headers sent with every model API call: header name -> literal string or "
+        "`{secretKeyRef: {name, key}}`. Literal values are written to the ConfigMap in plain text; credential headers "
+        "(Authorization, Proxy-Authorization, X-API-Key, Api-Key, Cookie, X-Auth-Token) must use secretKeyRef "
+        "(they become env vars MODEL_HEADER_<NAME>). Default: none.",
+    )
 
     def endpoint(self) -> Optional[str]:
         return self.base_url or DEFAULT_MODEL_BASE_URLS.get(self.provider)
@@ -192,52 +250,114 @@ class ModelSpec(Spec):
 class A2ASkill(Spec):
     """A skill this agent exposes over A2A; becomes an AgentCard skill."""
 
-    id: SkillId
-    name: str = Field(min_length=1, max_length=128)
-    description: str = Field(min_length=1, max_length=2048)
-    tags: list[str] = Field(default_factory=list)
-    examples: list[str] = Field(default_factory=list)
-    input_modes: list[Mime] = Field(default_factory=lambda: ["text/plain"], min_length=1)
-    output_modes: list[Mime] = Field(default_factory=lambda: ["text/plain"], min_length=1)
+    id: SkillId = Field(
+        description="Skill id, unique within the agent: lower-case letters, digits, '.', '_', '-', at most 63 characters. "
+        "Part of the A2A URL (/api/v1/internal/a2a/<agent>/<id>) and what callers name in `a2aCalls[].skill`; "
+        "renaming it breaks those callers."
+    )
+    name: str = Field(min_length=1, max_length=128, description="Human-readable skill name on the AgentCard, 1-128 characters.")
+    description: str = Field(
+        min_length=1, max_length=2048, description="What the skill does, on the AgentCard (1-2048 characters); callers and their models read it."
+    )
+    tags: list[str] = Field(default_factory=list, description="Free-form keywords on the AgentCard, for discovery. Default: none.")
+    examples: list[str] = Field(default_factory=list, description="Example requests shown on the AgentCard. Default: none.")
+    input_modes: list[Mime] = Field(
+        default_factory=lambda: ["text/plain"],
+        min_length=1,
+        description="Media types the skill accepts (e.g. text/plain, application/json); at least one; default [text/plain]. "
+        "The AgentCard's defaultInputModes are the union over all skills.",
+    )
+    output_modes: list[Mime] = Field(
+        default_factory=lambda: ["text/plain"],
+        min_length=1,
+        description="Media types the skill returns; at least one; default [text/plain]. "
+        "The AgentCard's defaultOutputModes are the union over all skills.",
+    )
 
 
 class A2ACall(Spec):
-    """A reference to another agent's A2A skill this agent may call."""
+    """A reference to another agent's A2A skill this agent may call.
 
-    agent: AgentName
-    skill: SkillId
+    Each reference lets this agent through the target's A2A route (gateway JWT consumer and
+    allow list) and opens the NetworkPolicies between the two agents; calls go to
+    <gateway>/api/v1/internal/a2a/<agent>/<skill>.
+    """
+
+    agent: AgentName = Field(
+        description="Name of the agent to call (an agent under agents/, not this one). An agent of another tenant "
+        "must list this agent's tenant in its `a2aAccess.allowTenants`."
+    )
+    skill: SkillId = Field(description="Id of one of that agent's `a2aSkills`. Each agent/skill pair may appear once.")
 
 
 class A2AAccess(Spec):
     """Who may call this agent's A2A skills besides agents of its own tenant that reference them."""
 
-    allow_tenants: list[DnsLabel] = Field(default_factory=list)
+    allow_tenants: list[DnsLabel] = Field(
+        default_factory=list,
+        description="Other tenants whose agents may reference this agent's skills in their `a2aCalls`. "
+        "Default: none (same-tenant callers only). Needs `a2aSkills`; callers still have to name the skill.",
+    )
 
 
 class McpAuth(Spec):
-    secret_key_ref: KeyRef
-    header: HeaderName = "Authorization"
-    prefix: str = "Bearer "
+    """The credential the agent sends to an MCP server: `<header>: <prefix><secret value>` on every request."""
+
+    secret_key_ref: KeyRef = Field(
+        description="Secret and key holding the credential. For a server under agents/mcp/ the Secret must exist in "
+        "the namespace of every tenant whose agents use it; for an inline `remote`, in the agent's tenant. "
+        "Reaches the container as env var MCP_<SERVER>_AUTH."
+    )
+    header: HeaderName = Field(
+        default="Authorization", description="HTTP header carrying the credential (at most 128 letters, digits, '-'); default Authorization."
+    )
+    prefix: str = Field(
+        default="Bearer ",
+        description='Text put before the secret value in the header, trailing space included; default "Bearer ". '
+        'Use "" for a bare API key.',
+    )
 
 
 McpProtocol = Literal["sse", "streamable-http"]
 
 
 class RemoteMcp(Spec):
-    name: McpServerName
-    url: HttpUrl
-    protocol: McpProtocol = "streamable-http"
-    timeout_seconds: int = Field(default=30, ge=1, le=600)
-    auth: Optional[McpAuth] = None
+    """An MCP server declared inline in one agent; unlike agents/mcp/ servers it is not registered in Nacos."""
+
+    name: McpServerName = Field(
+        description="Name of the server within this agent (lower-case letters, digits, '-'; at most 52 characters); "
+        "must be unique among the agent's tools and names its env vars."
+    )
+    url: HttpUrl = Field(
+        description="http(s) endpoint of the MCP server, without credentials in it. "
+        "The agent's NetworkPolicy opens egress to this host and port."
+    )
+    protocol: McpProtocol = Field(
+        default="streamable-http", description="MCP transport: streamable-http (default) or sse."
+    )
+    timeout_seconds: int = Field(default=30, ge=1, le=600, description="Timeout of one MCP call in seconds, 1-600; default 30.")
+    auth: Optional[McpAuth] = Field(default=None, description="Credential sent with every request. Default: none.")
 
 
 class ToolRef(Spec):
-    """An MCP tool source: a server declared under agents/mcp/, or a remote URL inline."""
+    """An MCP tool source: a server declared under agents/mcp/, or a remote URL inline. Set exactly one of `mcpServer`, `remote`."""
 
-    mcp_server: Optional[McpServerName] = None
-    remote: Optional[RemoteMcp] = None
-    tool_names: list[str] = Field(default_factory=list)
-    require_approval: list[str] = Field(default_factory=list)
+    mcp_server: Optional[McpServerName] = Field(
+        default=None,
+        description="Name of a server declared as agents/mcp/<name>.yaml. The server's `tenants` must include this "
+        "agent's tenant (when it lists any).",
+    )
+    remote: Optional[RemoteMcp] = Field(default=None, description="A server declared inline, for this agent only.")
+    tool_names: list[str] = Field(
+        default_factory=list,
+        description="The server's tools this agent may use. Default: empty, meaning all of them. "
+        "When the server declares its `tools`, every name here must be one of them.",
+    )
+    require_approval: list[str] = Field(
+        default_factory=list,
+        description="Tools that need a human approval before each call (passed to the agent runtime). "
+        "When `toolNames` is set, each must be listed there. Default: none.",
+    )
 
     @property
     def server_name(self) -> str:
@@ -253,31 +373,95 @@ class ToolRef(Spec):
 
 
 class MemorySpec(Spec):
-    provider: Literal["pinecone"]
-    index_host: HttpUrl
-    namespace: str = Field(min_length=1, max_length=128)
-    top_k: int = Field(default=5, ge=1, le=100)
-    score_threshold: float = Field(default=0.0, ge=0, le=1)
-    api_key: SecretValue
+    """Long-term memory: a vector index the agent runtime queries (settings written to the version's config.json)."""
+
+    provider: Literal["pinecone"] = Field(description="Vector store; only pinecone is supported.")
+    index_host: HttpUrl = Field(
+        description="http(s) host URL of the index (e.g. https://<index>-<project>.svc.<region>.pinecone.io). "
+        "The agent's NetworkPolicy opens egress to it."
+    )
+    namespace: str = Field(
+        min_length=1, max_length=128, description="Namespace inside the index that keeps this agent's memories apart (1-128 characters)."
+    )
+    top_k: int = Field(default=5, ge=1, le=100, description="Memories retrieved per query, 1-100; default 5.")
+    score_threshold: float = Field(
+        default=0.0, ge=0, le=1, description="Minimum similarity score (0-1) a memory needs to be used; default 0 (no cut-off)."
+    )
+    api_key: SecretValue = Field(
+        description="Pinecone API key as `{secretKeyRef: {name, key}}` (required; literal keys are refused); "
+        "reaches the container as env var MEMORY_API_KEY."
+    )
 
 
 class KnowledgeBase(Spec):
-    name: DnsLabel
-    description: str = ""
-    url: HttpUrl
-    top_k: int = Field(default=5, ge=1, le=100)
-    api_key: Optional[SecretValue] = None
+    """A retrieval endpoint the agent queries for documents."""
+
+    name: DnsLabel = Field(
+        description="Name of the knowledge base, unique within the agent: DNS label (lower-case letters, digits, '-'; "
+        "at most 63 characters). Names its env var KB_<NAME>_API_KEY."
+    )
+    description: str = Field(default="", description="What the knowledge base holds, passed to the agent runtime. Default: empty.")
+    url: HttpUrl = Field(
+        description="http(s) URL of the retrieval endpoint, without credentials in it. "
+        "The agent's NetworkPolicy opens egress to it."
+    )
+    top_k: int = Field(default=5, ge=1, le=100, description="Documents retrieved per query, 1-100; default 5.")
+    api_key: Optional[SecretValue] = Field(
+        default=None,
+        description="API key as `{secretKeyRef: {name, key}}`; reaches the container as env var KB_<NAME>_API_KEY. Default: none.",
+    )
 
 
 class Autoscaling(Spec):
-    min_replicas: int = Field(default=1, ge=0, le=100)
-    max_replicas: int = Field(default=3, ge=1, le=100)
-    target_cpu_utilization: int = Field(default=70, ge=1, le=100)
-    target_memory_utilization: Optional[int] = Field(default=None, ge=1, le=100)
-    scale_to_zero: bool = False
-    cooldown_seconds: int = Field(default=300, ge=0, le=86400)
+    """Replica bounds and targets of each served version: a HorizontalPodAutoscaler, or a KEDA ScaledObject with `scaleToZero`."""
+
+    min_replicas: int = Field(
+        default=1,
+        ge=0,
+        le=100,
+        description="Fewest replicas per version, 0-100; default 1. 0 only with `scaleToZero: true` "
+        "(then leave it out or set 0): a HorizontalPodAutoscaler stops at 1.",
+    )
+    max_replicas: int = Field(
+        default=3, ge=1, le=100, description="Most replicas per version, 1-100; default 3. Must be at least `minReplicas`."
+    )
+    target_cpu_utilization: int = Field(
+        default=70,
+        ge=1,
+        le=100,
+        description="Average CPU use, in percent of the CPU request, that the autoscaler keeps replicas at, 1-100; "
+        "default 70 (the HPA's cpu metric, or KEDA's cpu trigger).",
+    )
+    target_memory_utilization: Optional[int] = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Average memory use, in percent of the memory request, to scale on as well, 1-100. "
+        "Default: unset (CPU only).",
+    )
+    scale_to_zero: bool = Field(
+        default=False,
+        description="Wake from zero through KEDA: a ScaledObject (minReplicaCount 0) replaces the HPA and scales on the "
+        "gateway's request rate from Prometheus. Needs `agents.keda.enabled` and the gateway's metrics "
+        "(`gateway.metrics` or `security.monitoring.prometheusOperator`) in the stack config; otherwise the spec is "
+        "refused at this line. The first request after idling waits for a pod to start. Default false.",
+    )
+    cooldown_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86400,
+        description="Seconds of lower load before scaling down, 0-86400; default 300. With scaleToZero it is KEDA's "
+        "cooldownPeriod (idle time before going to zero); otherwise the HPA's scale-down stabilization window, "
+        "capped at 3600.",
+    )
     # gateway requests per second per replica the KEDA trigger aims at
-    target_requests_per_second: float = Field(default=5.0, gt=0, le=10000)
+    target_requests_per_second: float = Field(
+        default=5.0,
+        gt=0,
+        le=10000,
+        description="Gateway requests per second per replica the KEDA trigger aims at (greater than 0, at most 10000); "
+        "default 5. Used only with `scaleToZero`.",
+    )
 
     def problems(self) -> list[tuple[tuple, str]]:
         found = []
@@ -295,22 +479,43 @@ class Autoscaling(Spec):
 
 
 class SandboxUse(Spec):
-    """Dangerous tools this agent runs only in a sandbox of the given stack profile."""
+    """Dangerous tools this agent runs only in a sandbox of the given stack profile.
 
-    profile: DnsLabel
-    tools: list[Literal["shell", "python", "browser", "files", "vscode"]] = Field(min_length=1)
+    The agent gets a mounted service-account token, a Role to create sandbox claims in its
+    namespace, and egress to the profile's sandbox pods and the Kubernetes API
+    (`agents.apiServerCidrs`/`apiServerPorts`); the tenant namespace gets the profile's
+    SandboxTemplate, warm pool, NetworkPolicy and a sandbox ResourceQuota.
+    """
+
+    profile: DnsLabel = Field(
+        description="Name of a sandbox profile in the stack config's `sandboxProfiles` (runtime gvisor or kata, image, "
+        "resources, egress allow-list, TTL, warm pool); an unknown name is refused."
+    )
+    tools: list[Literal["shell", "python", "browser", "files", "vscode"]] = Field(
+        min_length=1, description="Tools that run in the sandbox: any of shell, python, browser, files, vscode; at least one."
+    )
 
 
 class HeaderMatch(Spec):
-    name: HeaderName
-    value: str = Field(min_length=1, max_length=256)
+    """A request header that pins a request to a canary version."""
+
+    name: HeaderName = Field(description="HTTP header name (letters, digits, '-'; at most 128 characters), e.g. x-agent-canary.")
+    value: str = Field(
+        min_length=1, max_length=256, description="Exact header value that selects the version (1-256 characters)."
+    )
 
 
 class CanaryMatch(Spec):
-    """Requests matching this go to the version regardless of weights."""
+    """Requests matching this go to the version regardless of weights. Set exactly one of `header`, `cookie`; only on a canary."""
 
-    header: Optional[HeaderMatch] = None
-    cookie: Optional[Annotated[str, _check(re.compile(r"^[A-Za-z0-9_-]{1,64}$"), "a cookie name")]] = None
+    header: Optional[HeaderMatch] = Field(
+        default=None, description="Requests carrying this header with this value go to the version (Higress canary-by-header)."
+    )
+    cookie: Optional[Annotated[str, _check(re.compile(r"^[A-Za-z0-9_-]{1,64}$"), "a cookie name")]] = Field(
+        default=None,
+        description="Name of a cookie (1-64 letters, digits, '_', '-'); requests whose cookie is set to `always` go to "
+        "the version (Higress canary-by-cookie).",
+    )
 
     def problems(self) -> list[tuple[tuple, str]]:
         if (self.header is None) == (self.cookie is None):
@@ -319,32 +524,145 @@ class CanaryMatch(Spec):
 
 
 class RolloutVersion(Spec):
-    version: Version
-    weight: int = Field(ge=0, le=100)
-    image: Optional[PinnedImage] = None
-    model: Optional[ModelSpec] = None
-    match: Optional[CanaryMatch] = None
+    """One served version: its own ConfigMap, Deployment and autoscaler named `<agent>-v<version>`, and a route weight."""
+
+    version: Version = Field(
+        description="Semantic version of this entry, unique in the list. The entry equal to the agent's top-level "
+        "`version` is the primary; the others are canaries."
+    )
+    weight: int = Field(
+        ge=0,
+        le=100,
+        description="Percent of unmatched traffic this version gets, 0-100; the weights of all versions must sum to 100. "
+        "A canary with weight 0 gets only the requests its `match` selects (none without one): setting a canary's weight to 0 "
+        "is the rollback.",
+    )
+    image: Optional[PinnedImage] = Field(
+        default=None,
+        description="Pinned image of this version (explicit tag other than latest, or @sha256 digest). Only for "
+        "bring-your-own agents (with a top-level `image`). Default: the top-level image.",
+    )
+    model: Optional[ModelSpec] = Field(
+        default=None,
+        description="Model of this version; replaces the top-level `model` as a whole (nothing is merged). "
+        "Default: the top-level model.",
+    )
+    match: Optional[CanaryMatch] = Field(
+        default=None,
+        description="Requests that go to this version whatever the weights. Not allowed on the primary version "
+        "(it takes all unmatched traffic).",
+    )
 
 
 class Rollout(Spec):
-    """Versions served side by side; the spec's `version` is the primary, the others are canaries."""
+    """Versions served side by side; the spec's `version` is the primary, the others are canaries.
 
-    versions: list[RolloutVersion] = Field(min_length=1, max_length=5)
+    Canaries are extra Higress Ingresses (canary weight, header or cookie) next to the primary's,
+    and each version has its own Service while several are served; a rollback is a weight change.
+    """
+
+    versions: list[RolloutVersion] = Field(
+        min_length=1,
+        max_length=5,
+        description="1-5 versions; must include the agent's `version`; weights sum to 100. "
+        "Removing an entry deletes that version's Deployment.",
+    )
 
 
 class Probes(Spec):
-    readiness_path: str = Field(default="/.well-known/agent-card.json", pattern=r"^/\S*$")
-    liveness_path: str = Field(default="/healthz", pattern=r"^/\S*$")
+    """HTTP GET health checks on the container's `port` (3 s timeout each)."""
+
+    readiness_path: str = Field(
+        default="/.well-known/agent-card.json",
+        pattern=r"^/\S*$",
+        description="Path of the startup probe (every 2 s, up to 60 failures: 2 min to start) and of the readiness "
+        "probe (every 5 s, 3 failures take the pod out of the Service). Starts with '/', no spaces; "
+        "default /.well-known/agent-card.json.",
+    )
+    liveness_path: str = Field(
+        default="/healthz",
+        pattern=r"^/\S*$",
+        description="Path of the liveness probe (every 10 s; 6 failures restart the container). "
+        "Starts with '/', no spaces; default /healthz.",
+    )
 
 
 class RouteSpec(Spec):
+    """Gateway settings of the agent's chat and A2A routes."""
+
     # chat answers stream over SSE: the route timeout covers the whole stream
-    timeout_seconds: int = Field(default=600, ge=30, le=3600)
+    timeout_seconds: int = Field(
+        default=600,
+        ge=30,
+        le=3600,
+        description="Gateway timeout of one request in seconds, 30-3600; default 600. Chat answers stream over SSE, "
+        "so it bounds the whole stream. Pods get min(timeoutSeconds, 300) s to finish open streams on shutdown.",
+    )
 
 
 class ProviderSpec(Spec):
-    organization: str = Field(min_length=1, max_length=128)
-    url: HttpUrl
+    """The AgentCard's provider. Default when unset: organization `agent-runtime/<tenant>`, url the gateway base URL."""
+
+    organization: str = Field(min_length=1, max_length=128, description="Organization that provides the agent, 1-128 characters.")
+    url: HttpUrl = Field(description="http(s) URL of the provider, without credentials in it.")
+
+
+class _SchemaDescriptions:
+    """JSON-Schema-only annotation: descriptions for a stack-config model (components/config.py) reused in specs.
+
+    Those models carry no descriptions of their own; this adds them to the spec schemas where
+    the model has none (its own, if it ever gets some, win). Validation is not affected.
+    `fields` maps a property to its description, or to (description, nested descriptions)
+    for a property that is itself such a model.
+    """
+
+    def __init__(self, description: str, fields: dict[str, Any]):
+        self.description = description
+        self.fields = fields
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict:
+        json_schema = handler(core_schema)
+        self._apply(handler.resolve_ref_schema(json_schema), handler)
+        return json_schema
+
+    def _apply(self, target: dict, handler: Any) -> None:
+        target.setdefault("description", self.description)
+        for prop, text in self.fields.items():
+            nested = None
+            if isinstance(text, tuple):
+                text, nested = text
+            target["properties"][prop].setdefault("description", text)
+            if nested is not None:
+                nested._apply(handler.resolve_ref_schema(target["properties"][prop]), handler)
+
+
+_AMOUNTS = _SchemaDescriptions(
+    "CPU and memory amounts, as Kubernetes quantities.",
+    {
+        "cpu": "CPU as a Kubernetes quantity: cores (1, 2) or millicores (500m).",
+        "memory": "Memory as a Kubernetes quantity: bytes with a suffix (256Mi, 1Gi).",
+    },
+)
+_RESOURCES_SCHEMA = _SchemaDescriptions(
+    "Requests and limits of the agent container; both are required when the block is given.",
+    {
+        "requests": (
+            "What the scheduler reserves per pod; the autoscaler's utilization targets are percentages of it.",
+            _AMOUNTS,
+        ),
+        "limits": ("The most a pod may use: more CPU is throttled, more memory gets the container killed.", _AMOUNTS),
+    },
+)
+_EGRESS_RULE_SCHEMA = _SchemaDescriptions(
+    "One NetworkPolicy egress rule: an IP block and the ports allowed to it.",
+    {
+        "cidr": "Destination IP block in CIDR notation (e.g. 203.0.113.0/24), host bits zero. 0.0.0.0/0 or ::/0 "
+        "(anywhere) must come with `except`.",
+        "except": "CIDR blocks inside `cidr` that stay closed (e.g. the private ranges). Default: none.",
+        "ports": "Destination ports, at least one, each 1-65535.",
+        "protocol": "TCP (default) or UDP.",
+    },
+)
 
 
 def to_snake(name: str) -> str:
@@ -369,30 +687,101 @@ def version_slug(version: str) -> str:
 
 
 class AgentSpec(Spec):
-    """One agent: `agents/<name>.yaml`."""
+    """One agent: `agents/<name>.yaml`.
 
-    name: AgentName
-    tenant: DnsLabel
-    version: Version
-    description: str = Field(min_length=1, max_length=1024)
-    system_prompt: Optional[PromptSource] = None
-    model: Optional[ModelSpec] = None
-    a2a_skills: list[A2ASkill] = Field(default_factory=list, alias="a2aSkills")
-    a2a_calls: list[A2ACall] = Field(default_factory=list, alias="a2aCalls")
-    a2a_access: A2AAccess = Field(default=A2AAccess(), alias="a2aAccess")
-    tools: list[ToolRef] = Field(default_factory=list)
-    memory: Optional[MemorySpec] = None
-    knowledge_bases: list[KnowledgeBase] = Field(default_factory=list)
-    image: Optional[PinnedImage] = None
-    port: int = Field(default=8080, ge=1024, le=65535)
-    resources: Optional[Resources] = None
-    autoscaling: Autoscaling = Autoscaling()
-    sandbox: Optional[SandboxUse] = None
-    rollout: Optional[Rollout] = None
-    egress: list[SandboxEgressRule] = Field(default_factory=list)
-    probes: Probes = Probes()
-    route: RouteSpec = RouteSpec()
-    provider: Optional[ProviderSpec] = None
+    Declarative (the platform's runtime image, configured by `systemPrompt` and `model`) or
+    bring-your-own (`image`). Deployed in its tenant's namespace behind the gateway at
+    /api/v1/agents/<name>/chat, with an AgentCard registered in the tenant's Nacos namespace.
+    """
+
+    name: AgentName = Field(
+        description="Agent name: lower-case letters, digits and '-', starting with a letter, at most 40 characters; "
+        "must equal the file name and be unique across all tenants. It names the gateway paths "
+        "(/api/v1/agents/<name>/chat, /api/v1/internal/a2a/<name>) and the Kubernetes objects, so renaming "
+        "replaces the agent."
+    )
+    tenant: DnsLabel = Field(
+        description="Tenant that owns the agent: one of the stack config's `tenants` (DNS label). Its objects go in "
+        "that tenant's namespace, its AgentCard in the tenant's Nacos namespace, and its Secrets are read from there."
+    )
+    version: Version = Field(
+        description="Semantic version of the agent (e.g. 1.2.0 or 2.0.0-rc.1): the AgentCard version and the "
+        "`agent-runtime.io/version` label; it names the version's Deployment (1.2.0 -> <name>-v1-2-0). "
+        "With `rollout` it is the primary version."
+    )
+    description: str = Field(
+        min_length=1, max_length=1024, description="What the agent does (1-1024 characters); the AgentCard description."
+    )
+    system_prompt: Optional[PromptSource] = Field(
+        default=None, description="The system prompt. Required for a declarative agent (no `image`); optional otherwise."
+    )
+    model: Optional[ModelSpec] = Field(
+        default=None,
+        description="The model the agent calls. Required for a declarative agent (no `image`); optional otherwise. "
+        "A rollout version may replace it.",
+    )
+    a2a_skills: list[A2ASkill] = Field(
+        default_factory=list,
+        alias="a2aSkills",
+        description="Skills this agent exposes to other agents over A2A (the AgentCard skills); ids unique. "
+        "Any skill adds the A2A route /api/v1/internal/a2a/<name>, guarded by internal JWTs. Default: none.",
+    )
+    a2a_calls: list[A2ACall] = Field(
+        default_factory=list,
+        alias="a2aCalls",
+        description="Other agents' A2A skills this agent calls; each must exist. Default: none.",
+    )
+    a2a_access: A2AAccess = Field(
+        default=A2AAccess(),
+        alias="a2aAccess",
+        description="Which other tenants' agents may call this agent's skills. Default: same tenant only.",
+    )
+    tools: list[ToolRef] = Field(
+        default_factory=list, description="MCP servers whose tools the agent uses, at most one entry per server. Default: none."
+    )
+    memory: Optional[MemorySpec] = Field(default=None, description="Long-term vector memory. Default: none.")
+    knowledge_bases: list[KnowledgeBase] = Field(
+        default_factory=list, description="Retrieval endpoints the agent queries; names unique. Default: none."
+    )
+    image: Optional[PinnedImage] = Field(
+        default=None,
+        description="Bring-your-own container image, pinned: an explicit tag other than latest, or an @sha256 digest. "
+        "Setting it makes `systemPrompt` and `model` optional. Default: the stack's `agents.runtimeImage`, "
+        "the declarative runtime.",
+    )
+    port: int = Field(
+        default=8080,
+        ge=1024,
+        le=65535,
+        description="Container port serving /chat, /a2a and the probes, 1024-65535; default 8080. Also the Service port "
+        "and the port the NetworkPolicy admits.",
+    )
+    resources: Optional[Annotated[Resources, _RESOURCES_SCHEMA]] = Field(
+        default=None,
+        description="CPU and memory requests and limits of each agent container. Default: the stack's "
+        "`agents.defaultResources`.",
+    )
+    autoscaling: Autoscaling = Field(
+        default=Autoscaling(),
+        description="Replica bounds and scaling targets, per version. Default: 1-3 replicas at 70% CPU.",
+    )
+    sandbox: Optional[SandboxUse] = Field(
+        default=None, description="Run dangerous tools in isolated sandbox pods of a stack profile. Default: no sandbox."
+    )
+    rollout: Optional[Rollout] = Field(
+        default=None, description="Serve several versions side by side (canary). Default: only `version`, with all traffic."
+    )
+    egress: list[Annotated[SandboxEgressRule, _EGRESS_RULE_SCHEMA]] = Field(
+        default_factory=list,
+        description="Extra destinations the agent's NetworkPolicy lets it reach. What the spec implies is open "
+        "already: DNS, Nacos, the model, MCP, memory and knowledge-base URLs (for a host name: public addresses on "
+        "the URL's port), A2A peers and the gateway, sandboxes. Default: none.",
+    )
+    probes: Probes = Field(default=Probes(), description="Health-check paths. Default: readiness /.well-known/agent-card.json, liveness /healthz.")
+    route: RouteSpec = Field(default=RouteSpec(), description="Gateway route settings. Default: 600 s timeout.")
+    provider: Optional[ProviderSpec] = Field(
+        default=None, description="Provider shown on the AgentCard. Default: organization agent-runtime/<tenant>, the gateway URL."
+    )
 
     @property
     def byo(self) -> bool:
@@ -488,19 +877,48 @@ def _duplicates(values: list[str], loc: tuple, leaf: Optional[str], what: str) -
 
 
 class McpServerSpec(Spec):
-    """A remote MCP server agents may use: `agents/mcp/<name>.yaml`."""
+    """A remote MCP server agents may use: `agents/mcp/<name>.yaml`.
 
-    name: McpServerName
-    description: str = ""
-    url: HttpUrl
-    protocol: McpProtocol = "streamable-http"
-    timeout_seconds: int = Field(default=30, ge=1, le=600)
+    Registered in the Nacos MCP registry of every tenant allowed to use it; agents refer to it
+    by name in `tools[].mcpServer`.
+    """
+
+    name: McpServerName = Field(
+        description="Server name: lower-case letters, digits and '-', at most 52 characters; must equal the file name. "
+        "Agents refer to it in `tools[].mcpServer`; it is the Nacos mcpName."
+    )
+    description: str = Field(
+        default="", description="What the server offers, for its Nacos registry record. Default: empty (the record shows the name)."
+    )
+    url: HttpUrl = Field(
+        description="http(s) endpoint of the server, without credentials in it. Agents using it get egress to this host "
+        "and port in their NetworkPolicy."
+    )
+    protocol: McpProtocol = Field(
+        default="streamable-http",
+        description="MCP transport: streamable-http (default) or sse; registered in Nacos as mcp-streamable or mcp-sse.",
+    )
+    timeout_seconds: int = Field(
+        default=30, ge=1, le=600, description="Timeout of one MCP call in seconds, 1-600; default 30."
+    )
     # a Secret of that name/key must exist in the namespace of every tenant that uses the server
-    auth: Optional[McpAuth] = None
+    auth: Optional[McpAuth] = Field(
+        default=None,
+        description="Credential agents send with every request; its Secret must exist in the namespace of every "
+        "tenant that uses the server. Default: none.",
+    )
     # tenants allowed to use it; empty = every tenant
-    tenants: list[DnsLabel] = Field(default_factory=list)
+    tenants: list[DnsLabel] = Field(
+        default_factory=list,
+        description="Tenants whose agents may use the server (it is registered in their Nacos namespaces); an agent of "
+        "another tenant is refused. Default: empty, meaning every tenant.",
+    )
     # tool names the server offers, if known: agents' toolNames are checked against it
-    tools: list[str] = Field(default_factory=list)
+    tools: list[str] = Field(
+        default_factory=list,
+        description="Names of the tools the server offers, if known: registered in Nacos, and agents' `toolNames` "
+        "must be among them. Default: empty (not checked).",
+    )
 
 
 # --------------------------------------------------------------------------- catalog

@@ -356,6 +356,8 @@ def load_stack_agents(stack: StackConfig, project_dir: str | Path) -> AgentCatal
         tenants=[t.name for t in stack.tenants],
         sandbox_profiles=[p.name for p in stack.sandbox_profiles],
         scale_to_zero_blocker=scale_to_zero_blocker(stack),
+        include=stack.agents.include,
+        mcp_include=stack.agents.mcp_include,
     )
 
 

@@ -28,7 +28,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.config import PinnedImage, Resources, SandboxEgressRule
+from components.config import DEFAULT_INCLUDE, DEFAULT_MCP_INCLUDE, PinnedImage, Resources, SandboxEgressRule
 
 MCP_SUBDIR = "mcp"
 AGENT_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # DNS-1035: Service names start with a letter
@@ -1170,20 +1170,42 @@ def _validate(model: type[Spec], data: dict, doc: _Doc) -> Optional[Spec]:
     return spec
 
 
+def _selected(root: Path, patterns: Iterable[str], setting: str, defaults: Iterable[str]) -> tuple[list[Path], list[str]]:
+    """The spec files the stack's glob patterns select, and a problem per non-default pattern that selects none."""
+    files: set[Path] = set()
+    problems = []
+    for pattern in patterns:
+        found = {p for p in root.glob(pattern) if p.is_file() and p.suffix in (".yaml", ".yml")}
+        if not found and pattern not in defaults:
+            problems.append(f"{_label_for(root)}: {setting} pattern {pattern!r} selects no file")
+        files |= found
+    return sorted(files), problems
+
+
 def load_agent_specs(
     directory: str | os.PathLike,
     tenants: Optional[Iterable[str]] = None,
     sandbox_profiles: Optional[Iterable[str]] = None,
     scale_to_zero_blocker: Optional[str] = None,
+    include: Iterable[str] = DEFAULT_INCLUDE,
+    mcp_include: Iterable[str] = DEFAULT_MCP_INCLUDE,
 ) -> AgentCatalog:
-    """Load and validate every spec under `directory`; raise one AgentSpecError listing all problems.
+    """Load and validate the specs of `directory` the stack selects; raise one AgentSpecError listing all problems.
 
     `tenants` and `sandbox_profiles` come from the stack config (None skips those checks);
-    `scale_to_zero_blocker` says why this stack cannot wake agents from zero (None: it can).
+    `scale_to_zero_blocker` says why this stack cannot wake agents from zero (None: it can);
+    `include`/`mcp_include` are the stack's glob patterns (agents.include, agents.mcpInclude).
     """
     root = Path(directory)
     if not root.is_dir():
         raise AgentSpecError([f"{_label_for(root)}: the agents directory does not exist"])
+    agent_files, selection_problems = _selected(root, include, "agents.include", DEFAULT_INCLUDE)
+    mcp_files, mcp_problems = _selected(root, mcp_include, "agents.mcpInclude", DEFAULT_MCP_INCLUDE)
+    selection_problems += mcp_problems
+    # a file selected as both is an MCP server (the mcp/ folder wins over a broad agent pattern)
+    agent_files = [p for p in agent_files if p not in set(mcp_files)]
+    if selection_problems:
+        raise AgentSpecError(selection_problems)
     if not _ALL_FIELDS:
         _collect_fields(AgentSpec)
         _collect_fields(McpServerSpec)
@@ -1191,8 +1213,7 @@ def load_agent_specs(
     docs: list[_Doc] = []
     agent_docs: list[tuple[AgentSpec, _Doc]] = []
     mcp_docs: list[tuple[McpServerSpec, _Doc]] = []
-    for kind, folder in ((McpServerSpec, root / MCP_SUBDIR), (AgentSpec, root)):
-        files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
+    for kind, files in ((McpServerSpec, mcp_files), (AgentSpec, agent_files)):
         for path in files:
             doc = _Doc(_label_for(path))
             docs.append(doc)

@@ -339,10 +339,20 @@ class KedaSettings(Settings):
         return value
 
 
+# the agent and MCP spec files a stack deploys unless it says otherwise (agents.include, agents.mcpInclude)
+DEFAULT_INCLUDE = ("*.yaml", "*.yml")
+DEFAULT_MCP_INCLUDE = ("mcp/*.yaml", "mcp/*.yml")
+
+
 class AgentsSettings(Settings):
     """Declarative agents: where the specs live and what every agent gets by default."""
 
     directory: str = "agents"
+    # which files of the directory this stack deploys: glob patterns relative to it, so one repo
+    # serves stacks with different tenants (e.g. prod adds "prod-only/*.yaml")
+    include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE), min_length=1)
+    # likewise for the MCP server records
+    mcp_include: list[str] = Field(default_factory=lambda: list(DEFAULT_MCP_INCLUDE))
     runtime_image: PinnedImage = "ghcr.io/agent-runtime/declarative-agent:0.1.0"
     # base of AgentCard URLs; default: the gateway Service inside the cluster
     gateway_base_url: Optional[str] = None
@@ -363,6 +373,14 @@ class AgentsSettings(Settings):
         if value is not None and not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("include", "mcp_include")
+    @classmethod
+    def _relative_globs(cls, value: list[str]) -> list[str]:
+        bad = [g for g in value if not g or g.startswith("/") or ".." in Path(g).parts or not g.endswith((".yaml", ".yml"))]
+        if bad:
+            raise ValueError(f"{bad}: patterns are relative to the agents directory, stay inside it and end in .yaml or .yml")
+        return value
 
 
 class SandboxEgressRule(Settings):

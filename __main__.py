@@ -6,6 +6,7 @@ from pathlib import Path
 import pulumi
 
 from components.agent import Agent, AgentArgs, load_stack_agents, route_descriptors
+from components.agent_credentials import AgentCredentials, AgentCredentialsArgs
 from components.agent_registry import AgentRegistry, AgentRegistryArgs
 from components.gateway_security import GatewaySecurity, GatewaySecurityArgs, gateway_chart_values
 from components.config import load_stack_config
@@ -22,7 +23,7 @@ keep_full_collections_rare()
 project_dir = Path.cwd()
 stack, secrets = load_stack_config(project_dir)
 # every agent spec is validated before any resource exists: one bad file deploys nothing
-agent_catalog = load_stack_agents(stack, project_dir)
+agent_catalog = load_stack_agents(stack, project_dir, secrets)
 
 providers = {"kubernetes": make_kubernetes_provider(stack.kubernetes)}
 if needs_generated_secrets(secrets):
@@ -91,11 +92,28 @@ gateway_security = GatewaySecurity(
     opts=pulumi.ResourceOptions(providers=providers, depends_on=[gateway]),
 )
 
+# the Secrets and ConfigMaps the stack supplies exist before any pod that reads them
+credentials = (
+    AgentCredentials(
+        "agent-credentials",
+        AgentCredentialsArgs(
+            namespaces={t.name: t.k8s_namespace for t in stack.tenants},
+            secrets=secrets.agent_secret_data(),
+            config_maps=stack.agents.config_maps,
+            labels=stack.labels,
+        ),
+        opts=pulumi.ResourceOptions(providers=providers, depends_on=list(tenants)),
+    ).by_tenant
+    if secrets.agent_secrets or stack.agents.config_maps
+    else {}
+)
 agents = [
     Agent(
         f"agent-{spec.name}",
         AgentArgs.for_spec(spec, agent_catalog, stack, keda_dependency=keda.chart if keda else None, route_guard=gateway_security),
-        opts=pulumi.ResourceOptions(providers=providers, depends_on=[tenant_by_name[spec.tenant]]),
+        opts=pulumi.ResourceOptions(
+            providers=providers, depends_on=[tenant_by_name[spec.tenant], *credentials.get(spec.tenant, [])]
+        ),
     )
     for spec in agent_catalog.agents
 ]

@@ -40,11 +40,12 @@ from components.agent_spec import (
     LABEL_SANDBOX_PROFILE,
     AgentCatalog,
     AgentSpec,
+    ProvidedObjects,
     ResolvedVersion,
     load_agent_specs,
 )
 from components.gateway_security import a2a_mtls_annotations, tls_for_public_routes
-from components.config import AgentsSettings, SandboxProfileSettings, StackConfig, TenantSettings
+from components.config import AgentsSettings, PlatformSecrets, SandboxProfileSettings, StackConfig, TenantSettings
 from components.higress_gateway import GATEWAY_SERVICE, INGRESS_CLASS
 from components.k8s_common import (
     LABEL_TENANT,
@@ -346,8 +347,19 @@ class AgentArgs(BaseModel):
         )
 
 
-def load_stack_agents(stack: StackConfig, project_dir: str | Path) -> AgentCatalog:
-    """All agent specs of the stack's agents directory, checked against its tenants and profiles."""
+def provided_objects(stack: StackConfig, secrets: PlatformSecrets) -> ProvidedObjects:
+    """The Secrets and ConfigMaps agents may read: supplied by the stack (with their keys) or listed as external."""
+    supplied_secrets = {(t, n): frozenset(data) for t, by_name in secrets.agent_secret_data().items() for n, data in by_name.items()}
+    supplied_maps = {(t, n): frozenset(data) for t, by_name in stack.agents.config_maps.items() for n, data in by_name.items()}
+    external = lambda refs: {tuple(r.split("/", 1)): None for r in refs}  # noqa: E731 - any key
+    return ProvidedObjects(
+        secrets={**external(stack.agents.external_secrets), **supplied_secrets},
+        config_maps={**external(stack.agents.external_config_maps), **supplied_maps},
+    )
+
+
+def load_stack_agents(stack: StackConfig, project_dir: str | Path, secrets: Optional[PlatformSecrets] = None) -> AgentCatalog:
+    """The agent specs the stack selects, checked against its tenants, profiles and the objects it provides."""
     directory = Path(stack.agents.directory)
     if not directory.is_absolute():
         directory = Path(project_dir) / directory
@@ -358,6 +370,7 @@ def load_stack_agents(stack: StackConfig, project_dir: str | Path) -> AgentCatal
         scale_to_zero_blocker=scale_to_zero_blocker(stack),
         include=stack.agents.include,
         mcp_include=stack.agents.mcp_include,
+        provided=provided_objects(stack, secrets) if secrets is not None else None,
     )
 
 

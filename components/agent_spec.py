@@ -20,7 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Literal, Optional, Union
+from typing import Annotated, Any, Iterable, Iterator, Literal, Optional, Union
 from urllib.parse import urlparse
 
 import pulumi
@@ -135,7 +135,9 @@ class KeyRef(Spec):
 
     name: K8sName = Field(
         description="Name of the Secret or ConfigMap: a Kubernetes object name (lower-case letters, digits, '-', '.'; "
-        "at most 253 characters). It must exist in that tenant namespace before the pods start; the platform never creates it."
+        "at most 253 characters). It must be provided in that tenant namespace: supplied by the stack "
+        "(secret `agentSecrets`, or `agents.configMaps`) or listed as created elsewhere (`agents.externalSecrets`, "
+        "`agents.externalConfigMaps`); a reference nothing provides is refused at its spec line."
     )
     key: SecretKeyName = Field(
         description="Key inside that object (letters, digits, '-', '_', '.'; at most 253 characters)."
@@ -170,12 +172,12 @@ class PromptSource(Spec):
     from_config_map: Optional[KeyRef] = Field(
         default=None,
         description="A ConfigMap key holding the prompt, mounted read-only at /etc/agent-prompt/system-prompt.txt. "
-        "The ConfigMap is yours to manage; the platform does not restart pods when it changes.",
+        "The ConfigMap must be provided (see `name`); the platform does not restart pods when it changes.",
     )
     from_secret: Optional[KeyRef] = Field(
         default=None,
         description="A Secret key holding the prompt (for prompts you keep confidential), mounted read-only at "
-        "/etc/agent-prompt/system-prompt.txt. The Secret is yours to manage; the platform does not restart pods when it changes.",
+        "/etc/agent-prompt/system-prompt.txt. The Secret must be provided (see `name`); the platform does not restart pods when it changes.",
     )
 
     def problems(self) -> list[tuple[tuple, str]]:
@@ -924,6 +926,67 @@ class McpServerSpec(Spec):
 # --------------------------------------------------------------------------- catalog
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A Secret or ConfigMap key a spec reads, and where the spec says so."""
+
+    kind: str  # "Secret" or "ConfigMap"
+    name: str
+    key: str
+    loc: tuple
+
+
+def references(spec: BaseModel, loc: tuple = ()) -> Iterator[Reference]:
+    """Every KeyRef in a validated spec, with its path (`systemPrompt.fromConfigMap` is the ConfigMap one)."""
+    for name, info in type(spec).model_fields.items():
+        key = info.alias or name
+        yield from _references_in(getattr(spec, name), (*loc, key), key)
+
+
+def _references_in(value: Any, loc: tuple, field_key: str) -> Iterator[Reference]:
+    if isinstance(value, KeyRef):
+        yield Reference("ConfigMap" if field_key == "fromConfigMap" else "Secret", value.name, value.key, loc)
+    elif isinstance(value, BaseModel):
+        yield from references(value, loc)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _references_in(item, (*loc, i), field_key)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            yield from _references_in(item, (*loc, k), field_key)
+
+
+@dataclass(frozen=True)
+class ProvidedObjects:
+    """The Secrets and ConfigMaps a stack provides per tenant namespace.
+
+    Created by the stack: `(tenant, name) -> its keys`; created elsewhere (listed as external):
+    `(tenant, name) -> None`, any key.
+    """
+
+    secrets: dict = field(default_factory=dict)
+    config_maps: dict = field(default_factory=dict)
+
+    def problem(self, ref: Reference, tenant: str) -> Optional[str]:
+        provided = self.secrets if ref.kind == "Secret" else self.config_maps
+        what = f"{ref.kind} {ref.name!r} (key {ref.key!r})"
+        if (tenant, ref.name) not in provided:
+            if ref.kind == "Secret":
+                supply = f"supply it with `pulumi config set --secret --path agentSecrets.{tenant}.{ref.name}.{ref.key} <value>`"
+                external = "agents.externalSecrets"
+            else:
+                supply = f"supply it under agents.configMaps.{tenant}.{ref.name}.{ref.key}"
+                external = "agents.externalConfigMaps"
+            return (
+                f"{what} is provided by nothing in tenant {tenant!r}: {supply}, or list "
+                f"'{tenant}/{ref.name}' in {external} if it is created outside the stack"
+            )
+        keys = provided[(tenant, ref.name)]
+        if keys is not None and ref.key not in keys:
+            return f"{what}: the stack supplies {ref.kind} {ref.name!r} in tenant {tenant!r} without that key (it has {sorted(keys)})"
+        return None
+
+
 @dataclass
 class AgentCatalog:
     """Every agent and MCP server, validated, in file-name order."""
@@ -1189,12 +1252,14 @@ def load_agent_specs(
     scale_to_zero_blocker: Optional[str] = None,
     include: Iterable[str] = DEFAULT_INCLUDE,
     mcp_include: Iterable[str] = DEFAULT_MCP_INCLUDE,
+    provided: Optional[ProvidedObjects] = None,
 ) -> AgentCatalog:
     """Load and validate the specs of `directory` the stack selects; raise one AgentSpecError listing all problems.
 
     `tenants` and `sandbox_profiles` come from the stack config (None skips those checks);
     `scale_to_zero_blocker` says why this stack cannot wake agents from zero (None: it can);
-    `include`/`mcp_include` are the stack's glob patterns (agents.include, agents.mcpInclude).
+    `include`/`mcp_include` are the stack's glob patterns (agents.include, agents.mcpInclude);
+    `provided` are the Secrets and ConfigMaps the stack provides (None skips that check).
     """
     root = Path(directory)
     if not root.is_dir():
@@ -1234,11 +1299,33 @@ def load_agent_specs(
         sources={a.name: d.label for a, d in agent_docs},
     )
     _cross_file_checks(catalog, agent_docs, tenants, sandbox_profiles, scale_to_zero_blocker)
+    if provided is not None:
+        _reference_checks(catalog, agent_docs, provided, tenants)
     # grouped by file, in line order: the order someone fixing them reads the file
     problems = [p for doc in docs for _, p in sorted(doc.numbered)]
     if problems:
         raise AgentSpecError(problems)
     return catalog
+
+
+def _reference_checks(catalog: AgentCatalog, agent_docs: list, provided: ProvidedObjects, tenants: Optional[Iterable[str]]) -> None:
+    """Every Secret and ConfigMap an agent reads exists in its tenant: supplied by the stack or listed as external."""
+    known = set(tenants) if tenants is not None else None
+    for spec, doc in agent_docs:
+        if known is not None and spec.tenant not in known:
+            continue  # reported as an unknown tenant already
+        for ref in references(spec):
+            problem = provided.problem(ref, spec.tenant)
+            if problem:
+                doc.report(ref.loc, problem)
+        for i, tool in enumerate(spec.tools):
+            server = catalog.mcp_servers.get(tool.mcp_server) if tool.mcp_server else None
+            if server is not None and server.auth is not None:
+                # the agent's pods read the MCP server's credential: it must be in the agent's tenant
+                ref = Reference("Secret", server.auth.secret_key_ref.name, server.auth.secret_key_ref.key, ("tools", i, "mcpServer"))
+                problem = provided.problem(ref, spec.tenant)
+                if problem:
+                    doc.report(ref.loc, f"MCP server {server.name!r}: {problem}")
 
 
 def _cross_file_checks(

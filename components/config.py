@@ -339,6 +339,35 @@ class KedaSettings(Settings):
         return value
 
 
+K8S_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+def _object_name(value: str) -> str:
+    if len(value) > 253 or not K8S_OBJECT_NAME.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes object name (lower-case letters, digits, '-', '.')")
+    return value
+
+
+def _data_key(value: str) -> str:
+    if len(value) > 253 or not DATA_KEY.match(value):
+        raise ValueError(f"{value!r} is not a Secret/ConfigMap key (letters, digits, '-', '_', '.')")
+    return value
+
+
+def _tenant_object(value: str) -> str:
+    tenant, _, name = value.partition("/")
+    if not name:
+        raise ValueError(f"{value!r} must be '<tenant>/<name>'")
+    _dns_label(tenant)
+    _object_name(name)
+    return value
+
+
+K8sObjectName = Annotated[str, AfterValidator(_object_name)]
+DataKey = Annotated[str, AfterValidator(_data_key)]
+TenantObject = Annotated[str, AfterValidator(_tenant_object)]
+
 # the agent and MCP spec files a stack deploys unless it says otherwise (agents.include, agents.mcpInclude)
 DEFAULT_INCLUDE = ("*.yaml", "*.yml")
 DEFAULT_MCP_INCLUDE = ("mcp/*.yaml", "mcp/*.yml")
@@ -366,6 +395,12 @@ class AgentsSettings(Settings):
     api_server_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0"])
     api_server_ports: list[int] = Field(default_factory=lambda: [443, 6443])
     keda: KedaSettings = KedaSettings()
+    # Secrets and ConfigMaps the agents read that are created outside the stack ("<tenant>/<name>"),
+    # e.g. by External Secrets or kubectl; every other one must be supplied by the stack
+    external_secrets: list[TenantObject] = Field(default_factory=list)
+    external_config_maps: list[TenantObject] = Field(default_factory=list)
+    # ConfigMaps the stack creates in tenant namespaces (prompts): tenant -> name -> key -> text
+    config_maps: dict[DnsLabel, dict[K8sObjectName, dict[DataKey, str]]] = Field(default_factory=dict)
 
     @field_validator("gateway_base_url")
     @classmethod
@@ -438,6 +473,39 @@ class PlatformSecrets(BaseModel):
     gateway_redis_password: Optional[str] = None
     # JSON object: key-auth consumer name -> credential
     gateway_key_auth_credentials: Optional[str] = None
+    # JSON object: tenant -> Secret name -> key -> value; the Secrets agents read, created by the stack
+    agent_secrets: Optional[str] = None
+
+    @field_validator("agent_secrets")
+    @classmethod
+    def _agent_secrets(cls, value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return value
+        shape = "must be tenant -> Secret name -> key -> value (`pulumi config set --secret --path agentSecrets.<tenant>.<secret>.<key> ...`)"
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(shape) from None
+        if not isinstance(parsed, dict):
+            raise ValueError(shape)
+        for tenant, secrets in parsed.items():
+            if not isinstance(secrets, dict):
+                raise ValueError(shape)
+            try:
+                _dns_label(tenant)
+                for name, data in secrets.items():
+                    _object_name(name)
+                    if not isinstance(data, dict) or not data or not all(isinstance(v, str) for v in data.values()):
+                        raise ValueError(shape)
+                    for key in data:
+                        _data_key(key)
+            except ValueError as exc:
+                # names only: the values are secret
+                raise ValueError(str(exc) if "must be" in str(exc) else f"{exc}; {shape}") from None
+        return value
+
+    def agent_secret_data(self) -> dict[str, dict[str, dict[str, str]]]:
+        return json.loads(self.agent_secrets) if self.agent_secrets else {}
 
     @field_validator("gateway_key_auth_credentials")
     @classmethod
@@ -542,6 +610,10 @@ class StackConfig(Settings):
         dupes = sorted({n for n in profiles if profiles.count(n) > 1})
         if dupes:
             raise ValueError(f"sandboxProfiles: duplicate profile names {dupes}")
+        mentioned = {o.split("/")[0] for o in [*self.agents.external_secrets, *self.agents.external_config_maps]}
+        unknown = sorted((mentioned | set(self.agents.config_maps)) - set(names))
+        if unknown:
+            raise ValueError(f"agents: {unknown} are not tenants of this stack (externalSecrets, externalConfigMaps, configMaps)")
         if self.agents.keda.enabled and self.agents.keda.namespace in set(namespaces) | reserved:
             raise ValueError(f"agents.keda.namespace: {self.agents.keda.namespace!r} is used by a tenant or the platform")
         return self
@@ -557,6 +629,7 @@ SECRET_KEYS = {
     "registryPassword": "registry_password",
     "gatewayRedisPassword": "gateway_redis_password",
     "gatewayKeyAuthCredentials": "gateway_key_auth_credentials",
+    "agentSecrets": "agent_secrets",
     "nacosAdminPassword": "nacos_admin_password",
     "nacosAuthToken": "nacos_auth_token",
     "nacosIdentityValue": "nacos_identity_value",
@@ -655,6 +728,10 @@ def parse_stack_config(
             f"{PROJECT}:nacosMysqlPassword: required when nacos.storage.type is 'mysql' "
             f"(set it with `pulumi config set --secret nacosMysqlPassword ...`)"
         )
+    if stack is not None and secrets.agent_secrets:
+        unknown = sorted(set(secrets.agent_secret_data()) - {t.name for t in stack.tenants})
+        if unknown:
+            problems.append(f"{PROJECT}:agentSecrets: {unknown} are not tenants of this stack")
     if (
         stack is not None
         and stack.registry.enabled

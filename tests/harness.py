@@ -216,6 +216,11 @@ def stack_file_config(stack: str, stack_file: Optional[Path] = None) -> dict[str
     return config
 
 
+def agents_override(stack: str, **changes: Any) -> dict[str, Any]:
+    """`overrides` for run_program: the fixture stack's agents block with some settings changed."""
+    return {"agents": {**stack_file_config(stack)[f"{PROJECT}:agents"], **changes}}
+
+
 def _wire_config(config: dict[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 

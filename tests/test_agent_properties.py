@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.agent import _route_plans, build_agent_card
-from components.agent_spec import AgentSpecError, load_agent_specs
+from components.agent_spec import AgentSpecError, load_agent_specs, references
 from components.config import AgentsSettings
 from harness import run_program
 
@@ -117,12 +117,22 @@ def test_valid_specs_render_through_the_whole_program(spec):
         agents = Path(tmp) / "agents"
         agents.mkdir()
         (agents / f"{spec['name']}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-        run = run_program("dev", overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}}})
+        run = run_program("dev", overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}, **_external_objects(agents)}})
     deployments = [r for r in run.of_type("kubernetes:apps/v1:Deployment") if r.k8s_name.startswith(spec["name"] + "-v")]
     expected = len(spec.get("rollout", {}).get("versions", [])) or 1
     assert len(deployments) == expected
     scalers = "kubernetes:keda.sh/v1alpha1:ScaledObject" if spec["autoscaling"].get("scaleToZero") else "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
     assert len([r for r in run.of_type(scalers) if r.k8s_name.startswith(spec["name"] + "-v")]) == expected
+
+
+def _external_objects(agents: Path) -> dict:
+    """The generated spec's Secrets and ConfigMaps, declared as created outside the stack."""
+    catalog = load_agent_specs(agents, tenants=TENANTS, sandbox_profiles=[])
+    refs = [(a.tenant, r) for a in catalog.agents for r in references(a)]
+    return {
+        "externalSecrets": sorted({f"{tenant}/{r.name}" for tenant, r in refs if r.kind == "Secret"}),
+        "externalConfigMaps": sorted({f"{tenant}/{r.name}" for tenant, r in refs if r.kind == "ConfigMap"}),
+    }
 
 
 MUTATIONS = {

@@ -13,7 +13,7 @@ from a2a.types import AgentCard
 from components.agent import LABEL_AGENT, LABEL_ROUTE_KIND, LABEL_VERSION, route_descriptors
 from components.agent_spec import load_agent_specs
 from components.config import parse_stack_config
-from harness import FIXTURE_AGENTS, ProgramRun, Registered, run_program, stack_file_config
+from harness import FIXTURE_AGENTS, ProgramRun, Registered, agents_override, run_program, stack_file_config
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = "kubernetes:apps/v1:Deployment"
@@ -172,7 +172,7 @@ def test_configmap_holds_config_and_a_valid_agent_card(stack_run):
 def test_changing_config_changes_the_config_hash_and_only_it(tmp_path: Path):
     agents = tmp_path / "agents"
     shutil.copytree(FIXTURE_AGENTS, agents)
-    override = {"agents": {"directory": str(agents), "keda": {"enabled": True}}}
+    override = agents_override("dev", directory=str(agents))
     before = run_program("dev", overrides=override).one(DEPLOY, "orchestrator-v2-0-0", "tenant-retail")
     spec = yaml.safe_load((agents / "orchestrator.yaml").read_text())
     spec["model"]["temperature"] = 0.9
@@ -314,7 +314,7 @@ def test_rollback_is_a_weight_change(tmp_path: Path):
     spec["rollout"]["versions"][0]["weight"] = 100
     spec["rollout"]["versions"][1]["weight"] = 0
     (agents / "conversation.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    run = run_program("dev", overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}}})
+    run = run_program("dev", overrides=agents_override("dev", directory=str(agents)))
     routes = _ingresses(run, "conversation")
     assert "conversation-chat-canary-v1-3-0" not in routes
     assert "conversation-chat-canary-v1-3-0-by-header" in routes  # testers can still reach it

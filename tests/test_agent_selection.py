@@ -46,7 +46,12 @@ def test_prod_includes_the_prod_only_folder_and_deploys_its_tenants_agent(agents
     tenants = [*prod_config["agent-runtime:tenants"], PROD_ONLY_TENANT]
     prod = run_program("prod", overrides={
         "tenants": tenants,
-        "agents": {**_agents_setting("prod"), "directory": str(agents), "include": ["*.yaml", "prod-only/*.yaml"]},
+        "agents": {
+            **_agents_setting("prod"),
+            "directory": str(agents),
+            "include": ["*.yaml", "prod-only/*.yaml"],
+            "externalSecrets": [*_agents_setting("prod")["externalSecrets"], "lab/model-credentials"],
+        },
     })
     assert _agents_of(prod) == {"orchestrator", "conversation", "research-assistant", "lab-assistant"}
     assert [r.k8s_name for r in prod.of_type("kubernetes:apps/v1:Deployment") if r.k8s_namespace == "tenant-lab"] == ["lab-assistant-v2-0-0"]

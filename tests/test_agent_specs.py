@@ -144,7 +144,7 @@ def test_duplicate_agent_names_across_files(tmp_path: Path):
 def test_scale_to_zero_needs_keda_and_scraped_gateway_metrics():
     """research-assistant scales to zero: a stack that could never wake it is refused at its spec line."""
     line = r"agents/research-assistant\.yaml:\d+ autoscaling\.scaleToZero: "
-    keda_off = {"agents": {"directory": "agents", "keda": {"enabled": False}}}
+    keda_off = harness.agents_override("dev", keda={"enabled": False})
     with pytest.raises(AgentSpecError, match=line + "needs KEDA"):
         harness.run_program("dev", overrides=keda_off)
     gateway = {**harness.stack_file_config("dev")["agent-runtime:gateway"], "metrics": False}
@@ -192,7 +192,7 @@ def test_a_bad_agent_file_fails_the_program_before_any_resource(tmp_path: Path, 
     shutil.copy(CASES / "temperature-too-high.yaml", agents / "temperature-too-high.yaml")
     monkeypatch.setattr(harness, "RecordingMonitor", _KeepingMonitor)
     with pytest.raises(AgentSpecError) as info:
-        harness.run_program("dev", overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}}})
+        harness.run_program("dev", overrides=harness.agents_override("dev", directory=str(agents)))
     assert "temperature-too-high.yaml:12 model.temperature: must be <= 2" in str(info.value)
     assert _KeepingMonitor.last is not None and _KeepingMonitor.last.registered == []
 
@@ -204,6 +204,7 @@ def test_agent_in_a_tenant_the_stack_lacks_is_rejected(tmp_path: Path):
     spec.update(name="lab-bot", tenant="sandbox-lab", a2aCalls=[], tools=[])
     (agents / "lab-bot.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     # prod has the sandbox-lab tenant, dev does not
-    harness.run_program("prod", overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}}})
+    external = [*harness.stack_file_config("prod")["agent-runtime:agents"]["externalSecrets"], "sandbox-lab/model-credentials"]
+    harness.run_program("prod", overrides=harness.agents_override("prod", directory=str(agents), externalSecrets=external))
     with pytest.raises(AgentSpecError, match=r"lab-bot.yaml:2 tenant: unknown tenant 'sandbox-lab'"):
-        harness.run_program("dev", overrides={"agents": {"directory": str(agents), "keda": {"enabled": True}}})
+        harness.run_program("dev", overrides=harness.agents_override("dev", directory=str(agents)))

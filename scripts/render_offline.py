@@ -24,9 +24,9 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO)]
 
-from harness import run_program  # noqa: E402
+from offline.stack import run_stack  # noqa: E402
 from testing.k8s_schema import (  # noqa: E402
     HIGRESS_GROUPS, HIGRESS_VENDORED_CRDS, SchemaUnavailableError, known_custom_kinds, known_schema_gap,
     pulumi_resource_to_object, unknown_field, validate_object,
@@ -42,7 +42,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out or REPO / "rendered" / f"{args.stack}-offline")
 
-    run = run_program(args.stack)
+    run, _ = run_stack(args.stack, REPO)
     if out.exists():
         shutil.rmtree(out)
     (out / "manifests").mkdir(parents=True)

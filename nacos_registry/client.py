@@ -40,7 +40,17 @@ class ConnectionSettings:
 
 
 class NacosError(Exception):
-    """Base class: something about Nacos went wrong; the message says what and where."""
+    """Base class: something about Nacos went wrong; the message says what and where.
+
+    `status`, `code` and `detail` keep Nacos's answer (HTTP status, envelope code, envelope data)
+    when there was one, so a caller can recognise a specific answer without parsing the message.
+    """
+
+    def __init__(self, message: str, *, status: Optional[int] = None, code: Any = None, detail: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.detail = detail
 
 
 class NacosUnreachable(NacosError):
@@ -192,22 +202,24 @@ class NacosClient:
         where = f"{method} {self.settings.base}{API}{path}"
         envelope = _envelope(text)
         code = envelope.get("code") if isinstance(envelope, dict) else None
+        answer = {"status": status, "code": code, "detail": envelope.get("data") if isinstance(envelope, dict) else text}
         if status in (401, 403):
             raise NacosAuthError(
-                f"{where}: Nacos denied access (HTTP {status}): the registry user needs admin rights on this namespace"
+                f"{where}: Nacos denied access (HTTP {status}): the registry user needs admin rights on this namespace",
+                **answer,
             )
         if status == 404 or (status == 200 and code in (404,)):
-            raise NacosNotFound(f"{where}: not found: {_message(text)}")
+            raise NacosNotFound(f"{where}: not found: {_message(text)}", **answer)
         # namespace-exists answers 400/22002 on 3.1, agent/MCP name conflicts 409/20005
         if status == 409 or code in (20005, 22002) or (status == 200 and code == 409):
-            raise NacosConflict(f"{where}: conflict: {_message(text)}")
+            raise NacosConflict(f"{where}: conflict: {_message(text)}", **answer)
         if status == 400:
-            raise NacosBadRequest(f"{where}: Nacos rejected the request: {_message(text)}")
+            raise NacosBadRequest(f"{where}: Nacos rejected the request: {_message(text)}", **answer)
         if status != 200:
-            raise NacosServerError(f"{where}: unexpected HTTP {status}: {_message(text)}")
+            raise NacosServerError(f"{where}: unexpected HTTP {status}: {_message(text)}", **answer)
         if isinstance(envelope, dict) and "code" in envelope:
             if envelope["code"] != 0:
-                raise NacosBadRequest(f"{where}: Nacos answered code {envelope['code']}: {_message(text)}")
+                raise NacosBadRequest(f"{where}: Nacos answered code {envelope['code']}: {_message(text)}", **answer)
             return envelope.get("data")
         return envelope
 

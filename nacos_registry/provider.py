@@ -69,11 +69,22 @@ A2A = "/admin/ai/a2a"
 MCP = "/admin/ai/mcp"
 NAMESPACE = "/admin/core/namespace"
 DELETE_SETTLE_SECONDS = 15
+# Answers, as (HTTP status, code, data), that Nacos 3.1 gives about a record it is still removing
+# (docs/nacos-api-observed.md, "Deletes in flight"): the request found the record's config-cache
+# entry write-locked by the removal for over ~10 ms and parsed no content. Only delete-and-confirm
+# takes these as "not gone yet, ask again"; anywhere else they stay errors.
+HALF_DELETED_ANSWERS = (
+    (400, 20002, 'argument "content" is null'),
+)
 AGENT_CARD_FIELDS = (
     "protocolVersion", "name", "description", "url", "preferredTransport", "additionalInterfaces",
     "iconUrl", "provider", "version", "documentationUrl", "capabilities", "securitySchemes", "security",
     "defaultInputModes", "defaultOutputModes", "skills", "supportsAuthenticatedExtendedCard",
 )
+
+
+def _half_deleted(error: NacosError) -> bool:
+    return (error.status, error.code, error.detail) in HALF_DELETED_ANSWERS
 
 
 def normalize(value: Any) -> Any:
@@ -111,17 +122,38 @@ class _RegistryProvider(ResourceProvider):
     def _delete_and_confirm(
         self, path: str, params: dict, what: str, still_readable: Callable[[NacosClient], bool]
     ) -> None:
-        """DELETE (an absent record is already deleted), then return once it no longer reads back."""
+        """DELETE (an absent record is already deleted), then return once it no longer reads back.
+
+        A half-deleted answer (HALF_DELETED_ANSWERS), to the DELETE or to a read, means "ask again"
+        until DELETE_SETTLE_SECONDS; a DELETE that got one deleted nothing, so it is sent again.
+        """
         client = self._client()
-        try:
-            client.call("DELETE", path, params)
-        except NacosNotFound:
-            return
         deadline = time.monotonic() + DELETE_SETTLE_SECONDS
-        while still_readable(client):
+        accepted = False
+        while True:
+            last: Optional[NacosError] = None
+            try:
+                if not accepted:
+                    try:
+                        client.call("DELETE", path, params)
+                    except NacosNotFound:
+                        return
+                    accepted = True
+                if not still_readable(client):
+                    return
+            except NacosError as exc:
+                if not _half_deleted(exc):
+                    raise
+                last = exc
             if time.monotonic() >= deadline:
+                if not accepted:
+                    raise NacosServerError(
+                        f"Nacos did not accept the deletion of {what} within {DELETE_SETTLE_SECONDS}s "
+                        f"(last answer: {last}); run `pulumi destroy` again"
+                    )
+                state = f"was still half-deleted ({last})" if last else "was still readable"
                 raise NacosServerError(
-                    f"{what} was still readable {DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; "
+                    f"{what} {state} {DELETE_SETTLE_SECONDS}s after Nacos accepted its deletion; "
                     "run `pulumi destroy` again"
                 )
             time.sleep(0.5)
@@ -443,7 +475,8 @@ class McpServerProvider(_RegistryProvider):
 
     def delete(self, _id: str, props: dict) -> None:
         """Delete the whole server: deleting one version can orphan the others."""
-        # observed synchronous, but the A2A deletes are not: confirm rather than assume
+        # reads see it gone at once (the name is resolved in the database), yet one racing the cache
+        # removal can still answer half-deleted (observed): confirm rather than assume
         self._delete_and_confirm(
             MCP,
             {"mcpName": props["mcpName"], "namespaceId": props["namespaceId"]},

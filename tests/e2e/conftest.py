@@ -207,11 +207,30 @@ def e2e(engine, plane, registry_nacos, tmp_path_factory) -> E2EStack:
     return stack
 
 
+# the Secrets the fixture agents read, supplied by the stack: tenant -> Secret -> key -> value
+AGENT_SECRETS = {
+    "retail": {
+        "model-credentials": {"openai-api-key": "sk-e2e-retail-openai", "anthropic-api-key": "sk-e2e-retail-anthropic"},
+        "memory-credentials": {"pinecone-api-key": "pc-e2e-retail"},
+        "product-catalog-mcp": {"token": "e2e-catalog-token"},
+    },
+    "research": {
+        "model-credentials": {"openai-api-key": "sk-e2e-research-openai"},
+        "research-prompts": {"system-prompt": "e2e research prompt"},
+        "web-search-mcp": {"api-key": "e2e-search-key"},
+    },
+}
+
+
 def _store_secrets(stack: E2EStack, registry_password: str) -> None:
-    """The generated platform secrets and the registry password, stored with `pulumi config set --secret`."""
+    """The generated platform secrets, the registry password and the agents' Secrets, with `pulumi config set --secret`."""
     proc = subprocess.run(
         [sys.executable, str(SCRIPTS / "stack.py"), "init-secrets", "--stack", STACK, "--project-dir", str(stack.project_dir)],
         env=stack.env, capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
     stack.run_cli("config", "set", "--secret", f"{PROJECT}:registryPassword", input=registry_password)
+    for tenant, secrets in AGENT_SECRETS.items():
+        for name, data in secrets.items():
+            for key, value in data.items():
+                stack.run_cli("config", "set", "--secret", "--path", f"{PROJECT}:agentSecrets.{tenant}.{name}.{key}", input=value)

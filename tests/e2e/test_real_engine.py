@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, STACK, E2EStack, Run
+from conftest import AGENT_SECRETS, PROJECT, STACK, E2EStack, Run
 from harness import ProgramRun, run_program
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +31,8 @@ def mock_run(e2e: E2EStack) -> ProgramRun:
     """The program's intent for the stack as it is now: the same code and stack file under mocks."""
     secrets = {k.split(":", 1)[1]: "x" * 44 for k, v in e2e.stack_config().items() if isinstance(v, dict) and "secure" in v}
     secrets["nacosAuthToken"] = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+    # set key by key (--path): the same shape, stand-in values (what the program registers does not depend on them)
+    secrets["agentSecrets"] = json.dumps({t: {n: {k: "stand-in" for k in d} for n, d in s.items()} for t, s in AGENT_SECRETS.items()})
     return run_program(STACK, secrets=secrets, stack_file=e2e.project_dir / f"Pulumi.{STACK}.yaml")
 
 
@@ -170,10 +172,26 @@ def test_agent_cards_and_mcp_servers_are_in_nacos(e2e, deployed):
         assert body["data"]["name"] == server
 
 
+def _secret_values(value) -> list[str]:
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in _secret_values(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_the_agents_secrets_the_stack_supplies_are_in_their_tenant_namespaces(e2e, deployed):
+    for tenant, secrets in AGENT_SECRETS.items():
+        for name, data in secrets.items():
+            secret = e2e.get("secret", name, f"tenant-{tenant}")
+            assert secret is not None, f"Secret {name} in tenant-{tenant}"
+            assert sorted(secret["data"]) == sorted(data)
+    assert "customer assistant" in e2e.get("configmap", "conversation-prompts", "tenant-retail")["data"]["system.md"]
+
+
 def test_no_secret_in_plain_text_in_state_configmaps_or_output(e2e, deployed):
-    shown = e2e.run_cli("config", "--show-secrets", "--json")
-    values = [v["value"] for v in json.loads(shown).values() if v.get("secret")]
-    assert len(values) == 4  # three generated platform secrets and the registry password
+    shown = json.loads(e2e.run_cli("config", "--show-secrets", "--json"))
+    values = [v for entry in shown.values() if entry.get("secret") for v in _secret_values(entry.get("objectValue", entry["value"]))]
+    # three generated platform secrets, the registry password and the agents' nine keys
+    assert len(values) == 4 + sum(len(d) for s in AGENT_SECRETS.values() for d in s.values()), values
     state_text = "".join(p.read_text(errors="replace") for p in e2e.state_dir.rglob("*") if p.is_file())
     configmaps = e2e.kubectl("get", "configmaps", "-A", "-o", "json").stdout
     for value in values:

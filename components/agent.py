@@ -8,7 +8,7 @@ or a KEDA ScaledObject when the agent scales to zero), plus a Service of its own
 while several versions are served (canary routes need one backend per version).
 
 Credentials never appear in any object: API keys reach the container only as
-`secretKeyRef` env vars. Routes are Higress Ingresses; canary versions are extra
+files of one projected volume. Routes are Higress Ingresses; canary versions are extra
 Ingresses with the `higress.io/canary*` annotations, so a rollback is a weight change.
 """
 
@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 from urllib.parse import urlparse
 
 import pulumi
@@ -69,6 +69,7 @@ AGENT_CHAT_PATH = "/chat"  # the agent's own paths, after the gateway's rewrite
 AGENT_A2A_PATH = "/a2a"
 CONFIG_DIR = "/etc/agent"
 PROMPT_DIR = "/etc/agent-prompt"
+CREDENTIALS_DIR = "/etc/agent-credentials"
 A2A_PROTOCOL_VERSION = "0.3.0"
 INTERNAL_JWT_SCHEME = "internalJwt"
 # destinations outside the cluster: anything but private, CGNAT and link-local ranges
@@ -421,12 +422,33 @@ def _dedupe(rules: list[dict]) -> list[dict]:
     return out
 
 
-def _env_name(*parts: str) -> str:
-    return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).upper() for p in parts)
+def _file_name(*parts: str) -> str:
+    return "-".join(re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") for p in parts)
 
 
-def _secret_env(var: str, ref) -> dict:
-    return {"name": var, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
+class _CredentialFiles:
+    """The secret values an agent reads, as files of one projected volume - never environment variables.
+
+    Scanners flag secrets in env (they leak into crash dumps, child processes and `kubectl
+    describe`); the agent runtime reads each value from the file its config.json names.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Any]] = []
+
+    def add(self, file_name: str, ref) -> str:
+        self.items.append((file_name, ref))
+        return f"{CREDENTIALS_DIR}/{file_name}"
+
+    def volume(self) -> Optional[dict]:
+        if not self.items:
+            return None
+        by_secret: dict[str, list[dict]] = {}
+        for file_name, ref in self.items:
+            by_secret.setdefault(ref.name, []).append({"key": ref.key, "path": file_name})
+        sources = [{"secret": {"name": name, "items": items}} for name, items in sorted(by_secret.items())]
+        # readable by the pod's group (fsGroup) only: the agent runs as that group, nothing else does
+        return {"name": "credentials", "projected": {"defaultMode": 0o440, "sources": sources}}
 
 
 # --------------------------------------------------------------------------- component
@@ -513,7 +535,7 @@ class Agent(pulumi.ComponentResource):
         match = {**selector_labels(spec.name, COMPONENT), LABEL_VERSION: version.version}
         child = pulumi.ResourceOptions(parent=self)
 
-        config, env = self._config(args, version)
+        config, env, files = self._config(args, version)
         card = build_agent_card(spec, args.gateway_base_url, version.version)
         data = {
             "config.json": json.dumps(config, indent=2, sort_keys=True),
@@ -534,7 +556,7 @@ class Agent(pulumi.ComponentResource):
             "apps/v1",
             "Deployment",
             metadata={"name": full, "namespace": ns, "labels": labels},
-            spec=self._deployment_spec(args, version, full, labels, match, env, config_hash),
+            spec=self._deployment_spec(args, version, full, labels, match, env, files, config_hash),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[config_map]),
         )
         own_service = {}
@@ -619,9 +641,10 @@ class Agent(pulumi.ComponentResource):
             )
         return own_service
 
-    def _config(self, args: AgentArgs, version: ResolvedVersion) -> tuple[dict, list[dict]]:
-        """The agent's runtime config (no secrets: those are env var names) and its env vars."""
+    def _config(self, args: AgentArgs, version: ResolvedVersion) -> tuple[dict, list[dict], _CredentialFiles]:
+        """The agent's runtime config (no secrets: it names the files they are mounted at), env vars, credential files."""
         spec = args.spec
+        files = _CredentialFiles()
         env: list[dict] = [
             {"name": "AGENT_NAME", "value": spec.name},
             {"name": "AGENT_VERSION", "value": version.version},
@@ -643,12 +666,11 @@ class Agent(pulumi.ComponentResource):
         model = version.model
         if model is not None:
             headers = {k: v for k, v in model.headers.items() if isinstance(v, str)}
-            header_env = {}
-            for header, value in model.headers.items():
-                if not isinstance(value, str):
-                    var = _env_name("MODEL_HEADER", header)
-                    header_env[header] = var
-                    env.append(_secret_env(var, value.secret_key_ref))
+            header_files = {
+                header: files.add(_file_name("model-header", header), value.secret_key_ref)
+                for header, value in model.headers.items()
+                if not isinstance(value, str)
+            }
             config["model"] = {
                 "provider": model.provider,
                 "model": model.model,
@@ -658,11 +680,10 @@ class Agent(pulumi.ComponentResource):
                 "topP": model.top_p,
                 "timeoutSeconds": model.timeout_seconds,
                 "headers": headers,
-                "headersFromEnv": header_env,
+                "headersFromFiles": header_files,
             }
             if model.api_key is not None:
-                config["model"]["apiKeyEnv"] = "MODEL_API_KEY"
-                env.append(_secret_env("MODEL_API_KEY", model.api_key.secret_key_ref))
+                config["model"]["apiKeyFile"] = files.add("model-api-key", model.api_key.secret_key_ref)
         tools = []
         for ref, server in zip(spec.tools, args.mcp_servers):
             tool = {
@@ -674,9 +695,8 @@ class Agent(pulumi.ComponentResource):
                 "requireApproval": list(ref.require_approval),
             }
             if server.auth is not None:
-                var = _env_name("MCP", server.name, "AUTH")
-                tool["auth"] = {"header": server.auth.header, "prefix": server.auth.prefix, "valueEnv": var}
-                env.append(_secret_env(var, server.auth.secret_key_ref))
+                path = files.add(_file_name("mcp", server.name, "auth"), server.auth.secret_key_ref)
+                tool["auth"] = {"header": server.auth.header, "prefix": server.auth.prefix, "valueFile": path}
             tools.append(tool)
         config["tools"] = tools
         if spec.memory is not None:
@@ -687,16 +707,13 @@ class Agent(pulumi.ComponentResource):
                 "namespace": m.namespace,
                 "topK": m.top_k,
                 "scoreThreshold": m.score_threshold,
-                "apiKeyEnv": "MEMORY_API_KEY",
+                "apiKeyFile": files.add("memory-api-key", m.api_key.secret_key_ref),
             }
-            env.append(_secret_env("MEMORY_API_KEY", m.api_key.secret_key_ref))
         kbs = []
         for kb in spec.knowledge_bases:
             entry = {"name": kb.name, "description": kb.description, "url": kb.url, "topK": kb.top_k}
             if kb.api_key is not None:
-                var = _env_name("KB", kb.name, "API_KEY")
-                entry["apiKeyEnv"] = var
-                env.append(_secret_env(var, kb.api_key.secret_key_ref))
+                entry["apiKeyFile"] = files.add(_file_name("kb", kb.name, "api-key"), kb.api_key.secret_key_ref)
             kbs.append(entry)
         config["knowledgeBases"] = kbs
         base = args.gateway_base_url.rstrip("/")
@@ -718,10 +735,18 @@ class Agent(pulumi.ComponentResource):
                 "ttlSeconds": p.ttl_seconds,
                 "runtime": p.runtime,
             }
-        return config, env
+        return config, env, files
 
     def _deployment_spec(
-        self, args: AgentArgs, version: ResolvedVersion, full: str, labels: dict, match: dict, env: list, config_hash: str
+        self,
+        args: AgentArgs,
+        version: ResolvedVersion,
+        full: str,
+        labels: dict,
+        match: dict,
+        env: list,
+        files: _CredentialFiles,
+        config_hash: str,
     ) -> dict:
         spec = args.spec
         resources = spec.resources or args.settings.default_resources
@@ -734,6 +759,10 @@ class Agent(pulumi.ComponentResource):
             {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},
         ]
+        credentials = files.volume()
+        if credentials is not None:
+            volumes.append(credentials)
+            mounts.append({"name": "credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True})
         prompt = spec.system_prompt
         if prompt is not None and prompt.inline is None:
             ref = prompt.from_config_map or prompt.from_secret
@@ -762,7 +791,8 @@ class Agent(pulumi.ComponentResource):
                     "serviceAccountName": spec.name,
                     "automountServiceAccountToken": spec.sandbox is not None,
                     "enableServiceLinks": False,
-                    "securityContext": restricted_pod_security(fs_group=False),
+                    # fsGroup: the mounted credential files are group-readable (0440) and nothing else
+                    "securityContext": restricted_pod_security(fs_group=credentials is not None),
                     "topologySpreadConstraints": spread,
                     # open SSE streams get time to finish on scale-down and rollouts
                     "terminationGracePeriodSeconds": min(spec.route.timeout_seconds, 300),

@@ -148,7 +148,7 @@ class SecretRef(Spec):
     """A value that only ever comes from a Secret in the agent's tenant namespace.
 
     Literal strings or numbers are refused at the spec line; the value reaches the container
-    only as a `secretKeyRef` environment variable, never in a ConfigMap or the Pulumi state.
+    only as a file of its credentials volume, never as an env var, in a ConfigMap or in the Pulumi state.
     """
 
     secret_key_ref: KeyRef = Field(description="The Secret and key holding the value (`{name: <secret>, key: <key>}`).")
@@ -214,7 +214,7 @@ class ModelSpec(Spec):
     api_key: Optional[SecretValue] = Field(
         default=None,
         description="API key as `{secretKeyRef: {name, key}}` in the tenant namespace (literal keys are refused); "
-        "reaches the container as env var MODEL_API_KEY. Required unless provider is ollama or bedrock.",
+        "reaches the container as the file /etc/agent-credentials/model-api-key (never an env var). Required unless provider is ollama or bedrock.",
     )
     temperature: float = Field(default=0.7, ge=0, le=2, description="Sampling temperature, 0-2; default 0.7. Lower is more deterministic.")
     max_tokens: int = Field(
@@ -229,7 +229,7 @@ class ModelSpec(Spec):
         description="Extra HTTP headers sent with every model API call: header name -> literal string or "
         "`{secretKeyRef: {name, key}}`. Literal values are written to the ConfigMap in plain text; credential headers "
         "(Authorization, Proxy-Authorization, X-API-Key, Api-Key, Cookie, X-Auth-Token) must use secretKeyRef "
-        "(they become env vars MODEL_HEADER_<NAME>). Default: none.",
+        "(they become files /etc/agent-credentials/model-header-<name>). Default: none.",
     )
 
     def endpoint(self) -> Optional[str]:
@@ -308,7 +308,7 @@ class McpAuth(Spec):
     secret_key_ref: KeyRef = Field(
         description="Secret and key holding the credential. For a server under agents/mcp/ the Secret must exist in "
         "the namespace of every tenant whose agents use it; for an inline `remote`, in the agent's tenant. "
-        "Reaches the container as env var MCP_<SERVER>_AUTH."
+        "Reaches the container as the file /etc/agent-credentials/mcp-<server>-auth."
     )
     header: HeaderName = Field(
         default="Authorization", description="HTTP header carrying the credential (at most 128 letters, digits, '-'); default Authorization."
@@ -328,7 +328,7 @@ class RemoteMcp(Spec):
 
     name: McpServerName = Field(
         description="Name of the server within this agent (lower-case letters, digits, '-'; at most 52 characters); "
-        "must be unique among the agent's tools and names its env vars."
+        "must be unique among the agent's tools and names its credential file."
     )
     url: HttpUrl = Field(
         description="http(s) endpoint of the MCP server, without credentials in it. "
@@ -391,7 +391,7 @@ class MemorySpec(Spec):
     )
     api_key: SecretValue = Field(
         description="Pinecone API key as `{secretKeyRef: {name, key}}` (required; literal keys are refused); "
-        "reaches the container as env var MEMORY_API_KEY."
+        "reaches the container as the file /etc/agent-credentials/memory-api-key."
     )
 
 
@@ -400,7 +400,7 @@ class KnowledgeBase(Spec):
 
     name: DnsLabel = Field(
         description="Name of the knowledge base, unique within the agent: DNS label (lower-case letters, digits, '-'; "
-        "at most 63 characters). Names its env var KB_<NAME>_API_KEY."
+        "at most 63 characters). Names its credential file kb-<name>-api-key."
     )
     description: str = Field(default="", description="What the knowledge base holds, passed to the agent runtime. Default: empty.")
     url: HttpUrl = Field(
@@ -410,7 +410,7 @@ class KnowledgeBase(Spec):
     top_k: int = Field(default=5, ge=1, le=100, description="Documents retrieved per query, 1-100; default 5.")
     api_key: Optional[SecretValue] = Field(
         default=None,
-        description="API key as `{secretKeyRef: {name, key}}`; reaches the container as env var KB_<NAME>_API_KEY. Default: none.",
+        description="API key as `{secretKeyRef: {name, key}}`; reaches the container as the file /etc/agent-credentials/kb-<name>-api-key. Default: none.",
     )
 
 

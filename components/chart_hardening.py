@@ -49,7 +49,8 @@ def _container_defaults(pod_spec: dict) -> None:
 
 
 def _restricted_baseline(pod_spec: dict, user: int, writable: list[str]) -> None:
-    """Non-root, no capabilities, read-only root filesystem; emptyDirs at the paths the process writes."""
+    """Non-root, no capabilities, read-only root filesystem, no API token; emptyDirs at the paths it writes."""
+    pod_spec["automountServiceAccountToken"] = False  # it never calls the Kubernetes API
     pod_context = pod_spec.setdefault("securityContext", {}) or {}
     pod_spec["securityContext"] = pod_context
     pod_context.update(runAsNonRoot=True, runAsUser=user, runAsGroup=user, fsGroup=user, seccompProfile={"type": "RuntimeDefault"})

@@ -129,6 +129,21 @@ class JvmSettings(Settings):
     xmn: str = "512m"
 
 
+PINNED_IMAGE = re.compile(r"^[\w.\-/:]+?(?::[\w][\w.\-]{0,127})?(?:@sha256:[0-9a-f]{64})?$")
+
+
+def _pinned_image(value: str) -> str:
+    """An image reference with an explicit tag other than 'latest', or a sha256 digest."""
+    last = value.split("/")[-1]
+    tag = last.split("@")[0].split(":")[1] if ":" in last.split("@")[0] else None
+    if not PINNED_IMAGE.match(value) or ("@sha256:" not in value and (tag is None or tag == "latest")):
+        raise ValueError(f"{value!r} must be pinned: an explicit tag other than 'latest' or an @sha256 digest")
+    return value
+
+
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+
+
 class NacosSettings(Settings):
     namespace: DnsLabel = "agent-runtime"
     image: str = "nacos/nacos-server:v3.1.1"
@@ -140,6 +155,8 @@ class NacosSettings(Settings):
     )
     jvm: JvmSettings = JvmSettings()
     admin_username: str = "nacos"
+    # the one-shot Job that creates the admin user on first boot (any image with curl and sh)
+    admin_init_image: PinnedImage = "curlimages/curl:8.11.1"
 
     @field_validator("image")
     @classmethod
@@ -286,19 +303,6 @@ class TenantSettings(Settings):
         return hard
 
 
-PINNED_IMAGE = re.compile(r"^[\w.\-/:]+?(?::[\w][\w.\-]{0,127})?(?:@sha256:[0-9a-f]{64})?$")
-
-
-def _pinned_image(value: str) -> str:
-    """An image reference with an explicit tag other than 'latest', or a sha256 digest."""
-    last = value.split("/")[-1]
-    tag = last.split("@")[0].split(":")[1] if ":" in last.split("@")[0] else None
-    if not PINNED_IMAGE.match(value) or ("@sha256:" not in value and (tag is None or tag == "latest")):
-        raise ValueError(f"{value!r} must be pinned: an explicit tag other than 'latest' or an @sha256 digest")
-    return value
-
-
-PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
 
 
 def _cidr(value: str) -> str:

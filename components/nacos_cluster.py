@@ -35,7 +35,6 @@ CONSOLE_PORT = 8080
 IDENTITY_KEY = "agent-runtime-identity"
 AUTH_SECRET = "nacos-auth"
 STARTUP_GRACE_SECONDS = 180
-ADMIN_INIT_IMAGE = "curlimages/curl:8.11.1"
 
 
 def needs_generated_secrets(secrets: PlatformSecrets) -> bool:
@@ -427,7 +426,7 @@ class NacosCluster(pulumi.ComponentResource):
                         "containers": [
                             {
                                 "name": "admin-init",
-                                "image": ADMIN_INIT_IMAGE,
+                                "image": s.admin_init_image,
                                 "command": ["sh", "-c", script],
                                 "env": [
                                     {

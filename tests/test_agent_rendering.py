@@ -130,20 +130,24 @@ def test_deployments_are_restricted_probed_spread_and_hash_their_config(stack_ru
         assert pod["serviceAccountName"] == agent
 
 
-def test_credentials_reach_containers_only_through_secret_refs(stack_run):
+def test_credentials_reach_containers_only_as_files_of_secrets(stack_run):
+    """No credential in any object and none in env: each is a file of one projected Secret volume."""
     for agent in NS:
         for r in _agent_objects(stack_run, agent):
             text = json.dumps(r.inputs)
             assert "sk-" not in text and "pcsk_" not in text
         for version in VERSIONS[agent]:
-            env = _container(stack_run.one(DEPLOY, f"{agent}-{_slug(version)}", NS[agent]))["env"]
-            secret_vars = [e for e in env if e["name"].endswith(("_API_KEY", "_AUTH")) or e["name"].startswith("MODEL_HEADER")]
-            assert secret_vars, agent
-            for e in secret_vars:
-                assert set(e) == {"name", "valueFrom"} and "secretKeyRef" in e["valueFrom"], e
-    env = {e["name"]: e for e in _container(stack_run.one(DEPLOY, "conversation-v1-2-0", "tenant-retail"))["env"]}
-    assert env["MODEL_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "model-credentials", "key": "anthropic-api-key"}
-    assert env["MEMORY_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "memory-credentials", "key": "pinecone-api-key"}
+            deploy = stack_run.one(DEPLOY, f"{agent}-{_slug(version)}", NS[agent])
+            container = _container(deploy)
+            assert not [e for e in container["env"] if "valueFrom" in e], "no secret reaches the container as an env var"
+            pod = deploy.inputs["spec"]["template"]["spec"]
+            [volume] = [v for v in pod["volumes"] if v["name"] == "credentials"]
+            assert volume["projected"]["defaultMode"] == 0o440 and pod["securityContext"]["fsGroup"] == 10001
+            assert {"name": "credentials", "mountPath": "/etc/agent-credentials", "readOnly": True} in container["volumeMounts"]
+    pod = stack_run.one(DEPLOY, "conversation-v1-2-0", "tenant-retail").inputs["spec"]["template"]["spec"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == "credentials"]
+    files = {(s["secret"]["name"], i["key"]): i["path"] for s in volume["projected"]["sources"] for i in s["secret"]["items"]}
+    assert files == {("model-credentials", "anthropic-api-key"): "model-api-key", ("memory-credentials", "pinecone-api-key"): "memory-api-key"}
 
 
 # ---------------------------------------------------------------- config and AgentCard
@@ -158,8 +162,9 @@ def test_configmap_holds_config_and_a_valid_agent_card(stack_run):
     assert card["preferredTransport"] == "JSONRPC" and card["capabilities"]["streaming"] is True
     assert [s["id"] for s in card["skills"]] == ["plan-v1"]
     assert card["securitySchemes"]["internalJwt"]["scheme"] == "bearer"
-    assert config["model"]["temperature"] == 0.2 and config["model"]["apiKeyEnv"] == "MODEL_API_KEY"
-    assert config["tools"][0]["name"] == "product-catalog" and config["tools"][0]["auth"]["valueEnv"] == "MCP_PRODUCT_CATALOG_AUTH"
+    assert config["model"]["temperature"] == 0.2 and config["model"]["apiKeyFile"] == "/etc/agent-credentials/model-api-key"
+    assert config["tools"][0]["name"] == "product-catalog"
+    assert config["tools"][0]["auth"]["valueFile"] == "/etc/agent-credentials/mcp-product-catalog-auth"
     assert config["a2a"]["calls"] == [
         {"agent": "conversation", "skill": "chat-v1", "url": "http://higress-gateway.higress-system.svc.cluster.local/api/v1/internal/a2a/conversation/chat-v1"}
     ]

@@ -70,6 +70,7 @@ def test_the_bundled_redis_gets_the_restricted_baseline():
     out = HIGRESS_CHART.apply(REDIS)
     pod = out["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 999
+    assert pod["automountServiceAccountToken"] is False  # it never calls the API
     [redis] = pod["containers"]
     assert redis["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
     mounts = {m["mountPath"]: m["name"] for m in redis["volumeMounts"]}

@@ -133,6 +133,7 @@ SANDBOX_DEPLOYMENT = R.res(
                 "metadata": {"labels": R.std_labels("adhoc", "sandbox")},
                 "spec": {
                     "runtimeClassName": "gvisor",
+                    "automountServiceAccountToken": False,
                     "securityContext": copy.deepcopy(R.POD_CTX),
                     "containers": [
                         {"name": "runner", "image": "registry.example.com/sandbox/runner:1.0.0", "resources": copy.deepcopy(R.RESOURCES), "securityContext": copy.deepcopy(R.RESTRICTED_CTX)}
@@ -192,6 +193,19 @@ CASES = [
     Case("latest", "images-pinned", set_container("image", "registry.example.com/agents/order-assistant:latest"), "mutable 'latest' tag", DEP),
     Case("untagged", "images-pinned", set_container("image", "registry.example.com:5000/agents/order-assistant"), "has no tag", DEP),
     Case("nacos-untagged", "images-pinned", set_container("image", "nacos/nacos-server", STS), "image 'nacos/nacos-server' has no tag", STS),
+    Case("tag-where-digests-are-required", "images-pinned", lambda: R.full_bundle(), "is not pinned by digest, and this profile requires digests", DEP,
+         env="digests"),
+    Case("token-mounted-without-a-role", "service-account-token-only-where-needed", set_pod("automountServiceAccountToken", True),
+         f"pods mount a service-account token (account '{R.AGENT}') but no RoleBinding", DEP),
+    Case("token-by-account-default", "service-account-token-only-where-needed",
+         change(STS, lambda p: R.pod_spec(p).pop("automountServiceAccountToken")),
+         "(account 'default') but no RoleBinding", STS),
+    Case("credential-in-env", "agent-credentials-as-files",
+         change(DEP, lambda p: R.container(p)["env"].append({"name": "OPENAI_API_KEY", "valueFrom": {"secretKeyRef": {"name": "model-credentials", "key": "openai"}}})),
+         "takes credentials through the environment (OPENAI_API_KEY)", DEP),
+    Case("credentials-envfrom", "agent-credentials-as-files",
+         change(DEP, lambda p: R.container(p).__setitem__("envFrom", [{"secretRef": {"name": "model-credentials"}}])),
+         "envFrom secretRef", DEP),
     # secrets
     Case("cm-secret-key", "no-secrets-in-configmaps", add(SECRET_CM), "data key 'OPENAI_API_KEY' looks like a credential", "leaky-config"),
     Case("cm-secret-pattern", "no-secrets-in-configmaps", add(PATTERN_CM), "contains an OpenAI/Anthropic-style API key", "pattern-config"),
@@ -343,7 +357,8 @@ CASES = [
 
 
 def _violations(case: Case) -> list[S.Violation]:
-    given = dict(S.config_file(case.env) or {})
+    # "digests": prod as a team that requires digests configures it
+    given = dict(S.config_file(case.env) if case.env != "digests" else {**S.config_file("prod"), "images-pinned": {"requireDigest": True}})
     given["agent-topology-spread"] = "advisory"
     if case.policy == "standard-labels":
         given["standard-labels"] = "mandatory"

@@ -362,7 +362,60 @@ def check_registry_routes(resources: list[Res], cfg: dict) -> Found:
             )
 
 
+# ---------------------------------------------------------------- service-account tokens
+T_SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+BINDING_TYPES = ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+
+
+def _bound_service_accounts(resources: list[Res]) -> set[tuple[str, str]]:
+    """(namespace, name) of every ServiceAccount a (Cluster)RoleBinding names one by one (groups do not count)."""
+    bound = set()
+    for binding in (r for r in resources if r.type in BINDING_TYPES):
+        for subject in as_list(binding.props.get("subjects")):
+            subject = as_dict(subject)
+            if subject.get("kind") == "ServiceAccount":
+                bound.add((subject.get("namespace") or binding.namespace, subject.get("name")))
+    return bound
+
+
+def _token_mounted(spec: dict, accounts: dict) -> bool:
+    """Kubernetes mounts the token unless the pod, or else its ServiceAccount, says false."""
+    pod = spec.get("automountServiceAccountToken")
+    if pod is not None:
+        return pod is not False and not is_unknown(pod)
+    account = accounts.get(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
+    return account is None or account is not False
+
+
+def check_service_account_tokens(resources: list[Res], cfg: dict) -> Found:
+    bound = _bound_service_accounts(resources)
+    for res in resources:
+        tpl = pod_template(res)
+        if tpl is None or not tpl.spec:
+            continue
+        accounts = {
+            as_dict(a.props.get("metadata")).get("name"): a.props.get("automountServiceAccountToken")
+            for a in resources
+            if a.type == T_SERVICE_ACCOUNT and a.namespace == res.namespace
+        }
+        if not _token_mounted(tpl.spec, accounts):
+            continue
+        account = tpl.spec.get("serviceAccountName") or tpl.spec.get("serviceAccount") or "default"
+        if (res.namespace, account) not in bound:
+            yield (
+                f"{res.where()}: pods mount a service-account token (account {account!r}) but no RoleBinding or "
+                "ClusterRoleBinding grants that account anything, so the token is only an attack surface. "
+                "Fix: set automountServiceAccountToken: false, or bind the account to the narrow Role it needs.",
+                res.urn,
+            )
+
+
 POLICIES = [
+    stack_policy(
+        "service-account-token-only-where-needed",
+        "A pod mounts a service-account token only when its account is bound to a Role (it needs the API).",
+        check_service_account_tokens,
+    ),
     stack_policy(
         "agent-disruption-budget-required",
         "Every agent Deployment has a PodDisruptionBudget selecting its pods.",

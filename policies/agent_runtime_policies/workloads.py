@@ -186,6 +186,12 @@ def check_images(res: Res, cfg: dict) -> Iterator[str]:
         _, tag, digest = split_image(image)
         if digest:
             continue
+        if cfg.get("requireDigest") and res.namespace not in (cfg.get("digestExemptNamespaces") or []):
+            yield (
+                f"{res.where()}: {c.label} image {image!r} is not pinned by digest, and this profile requires digests. "
+                "Fix: use image@sha256:<digest> (every image setting of the stack and the agent specs accepts one)."
+            )
+            continue
         if tag is None:
             yield (
                 f"{res.where()}: {c.label} image {image!r} has no tag (means 'latest'). "
@@ -249,6 +255,19 @@ def check_literal_env(res: Res, cfg: dict) -> Iterator[str]:
                     f"{res.where()}: {c.label} env {name} holds {kind} as a literal. "
                     f"Fix: move it to a Kubernetes Secret and reference it with valueFrom.secretKeyRef."
                 )
+
+
+def check_agent_credentials_as_files(res: Res, cfg: dict) -> Iterator[str]:
+    if not is_agent_deployment(res):
+        return
+    for c in containers(_pods(res) or {}):
+        from_secrets = [as_dict(v).get("name") for v in as_list(c.body.get("env")) if "secretKeyRef" in as_dict(as_dict(v).get("valueFrom"))]
+        from_secrets += ["envFrom secretRef" for v in as_list(c.body.get("envFrom")) if as_dict(v).get("secretRef")]
+        if from_secrets:
+            yield (
+                f"{res.where()}: agent {c.label} takes credentials through the environment ({', '.join(map(str, from_secrets))}). "
+                "Fix: mount them as files of a Secret volume (the agent runtime reads the file its config names)."
+            )
 
 
 # ---------------------------------------------------------------- agents
@@ -352,8 +371,14 @@ POLICIES = [
     ),
     resource_policy(
         "images-pinned",
-        "Every image is pinned by a version tag or digest, never 'latest' or untagged.",
+        "Every image is pinned by a version tag or digest, never 'latest' or untagged (or by digest, where the profile requires it).",
         check_images,
+        config_schema=schema(
+            requireDigest={"type": "boolean", "default": False, "description": "Require image@sha256:<digest> on every image (scanners' rule for prod)."},
+            digestExemptNamespaces=string_list(
+                ["higress-system", "keda"], "Namespaces whose images only a chart sets (pinned by the chart's version tag)."
+            ),
+        ),
     ),
     resource_policy(
         "no-secrets-in-configmaps",
@@ -364,6 +389,11 @@ POLICIES = [
         "no-literal-secret-env",
         "Credentials reach containers only through secretKeyRef, never as literal env values.",
         check_literal_env,
+    ),
+    resource_policy(
+        "agent-credentials-as-files",
+        "Agent containers read credentials from mounted Secret files, never from environment variables.",
+        check_agent_credentials_as_files,
     ),
     resource_policy(
         "agent-probes-required",

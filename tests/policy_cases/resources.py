@@ -49,13 +49,16 @@ def agent_container(name: str = "agent") -> dict:
         "env": [
             {"name": "AGENT_NAME", "value": AGENT},
             {"name": "MAX_TOKENS", "value": "4096"},
-            {"name": "OPENAI_API_KEY", "valueFrom": {"secretKeyRef": {"name": "model-credentials", "key": "openai"}}},
+            {"name": "AGENT_CONFIG", "value": "/etc/agent/config.json"},
         ],
         "resources": copy.deepcopy(RESOURCES),
         "securityContext": copy.deepcopy(RESTRICTED_CTX),
         "readinessProbe": {"httpGet": {"path": "/.well-known/agent-card.json", "port": 8080.0}},
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080.0}},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "credentials", "mountPath": "/etc/agent-credentials", "readOnly": True},
+        ],
     }
 
 
@@ -113,7 +116,12 @@ def agent_resources(agent: str = AGENT, ns: str = TENANT_NS) -> list[Resource]:
                                 {"maxSkew": 1.0, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": select}}
                             ],
                             "containers": [agent_container()],
-                            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                            "volumes": [
+                                {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                                {"name": "credentials", "projected": {"defaultMode": 288.0, "sources": [
+                                    {"secret": {"name": "model-credentials", "items": [{"key": "openai", "path": "model-api-key"}]}}
+                                ]}},
+                            ],
                         },
                     },
                 },
@@ -325,6 +333,7 @@ def platform_resources(replicas: int = 3, stack: str = "prod") -> list[Resource]
                     "template": {
                         "metadata": {"labels": labels},
                         "spec": {
+                            "automountServiceAccountToken": False,
                             "securityContext": copy.deepcopy(POD_CTX),
                             "containers": [
                                 {

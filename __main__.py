@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pulumi
 
-from components.agent import Agent, AgentArgs, load_stack_agents, route_descriptors
+from components.agent import Agent, AgentArgs, route_descriptors
 from components.agent_credentials import AgentCredentials, AgentCredentialsArgs
 from components.agent_registry import AgentRegistry, AgentRegistryArgs
 from components.gateway_security import GatewaySecurity, GatewaySecurityArgs, gateway_chart_values
-from components.config import load_stack_config
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
 from components.k8s_common import make_kubernetes_provider
 from components.keda import Keda, KedaArgs
@@ -17,6 +16,8 @@ from components.nacos_cluster import HTTP_PORT, NacosCluster, NacosClusterArgs, 
 from components.process import keep_full_collections_rare
 from components.sandbox import SandboxRuntimes, SandboxRuntimesArgs
 from components.tenant import Tenant, TenantArgs
+from models.settings import load_stack_config
+from models.stack_agents import load_stack_agents
 
 keep_full_collections_rare()
 # Pulumi runs a program from its project directory: relative paths in a stack file mean that directory

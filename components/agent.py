@@ -19,7 +19,6 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, Optional
 from urllib.parse import urlparse
 
@@ -35,19 +34,11 @@ from a2a.types import (
 )
 from pydantic import BaseModel, ConfigDict
 
-from components.agent_spec import (
-    LABEL_AGENT,
-    LABEL_SANDBOX_PROFILE,
-    AgentCatalog,
-    AgentSpec,
-    ProvidedObjects,
-    ResolvedVersion,
-    load_agent_specs,
-)
 from components.gateway_security import a2a_mtls_annotations, tls_for_public_routes
-from components.config import AgentsSettings, PlatformSecrets, SandboxProfileSettings, StackConfig, TenantSettings
 from components.higress_gateway import GATEWAY_SERVICE, INGRESS_CLASS
 from components.k8s_common import (
+    LABEL_AGENT,
+    LABEL_SANDBOX_PROFILE,
     LABEL_TENANT,
     dns_egress_rule,
     resources_dict,
@@ -58,6 +49,8 @@ from components.k8s_common import (
     standard_labels,
 )
 from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT as NACOS_HTTP_PORT
+from models.agent_spec import AgentCatalog, AgentSpec, ResolvedVersion
+from models.settings import AgentsSettings, SandboxProfileSettings, StackConfig, TenantSettings
 
 COMPONENT = "agent"
 LABEL_VERSION = "agent-runtime.io/version"
@@ -346,46 +339,6 @@ class AgentArgs(BaseModel):
             a2a_annotations=a2a_mtls_annotations(stack.security, tenant.k8s_namespace, f"{spec.name}.{tenant.k8s_namespace}.svc"),
             labels=stack.labels,
         )
-
-
-def provided_objects(stack: StackConfig, secrets: PlatformSecrets) -> ProvidedObjects:
-    """The Secrets and ConfigMaps agents may read: supplied by the stack (with their keys) or listed as external."""
-    supplied_secrets = {(t, n): frozenset(data) for t, by_name in secrets.agent_secret_data().items() for n, data in by_name.items()}
-    supplied_maps = {(t, n): frozenset(data) for t, by_name in stack.agents.config_maps.items() for n, data in by_name.items()}
-    external = lambda refs: {tuple(r.split("/", 1)): None for r in refs}  # noqa: E731 - any key
-    return ProvidedObjects(
-        secrets={**external(stack.agents.external_secrets), **supplied_secrets},
-        config_maps={**external(stack.agents.external_config_maps), **supplied_maps},
-    )
-
-
-def load_stack_agents(stack: StackConfig, project_dir: str | Path, secrets: Optional[PlatformSecrets] = None) -> AgentCatalog:
-    """The agent specs the stack selects, checked against its tenants, profiles and the objects it provides."""
-    directory = Path(stack.agents.directory)
-    if not directory.is_absolute():
-        directory = Path(project_dir) / directory
-    return load_agent_specs(
-        directory,
-        tenants=[t.name for t in stack.tenants],
-        sandbox_profiles=[p.name for p in stack.sandbox_profiles],
-        scale_to_zero_blocker=scale_to_zero_blocker(stack),
-        include=stack.agents.include,
-        mcp_include=stack.agents.mcp_include,
-        provided=provided_objects(stack, secrets) if secrets is not None else None,
-    )
-
-
-def scale_to_zero_blocker(stack: StackConfig) -> Optional[str]:
-    """Why agents of this stack could not be woken from zero replicas, or None."""
-    if not stack.agents.keda.enabled:
-        return "needs KEDA: set agents.keda.enabled in the stack config"
-    if not (stack.gateway.metrics or stack.security.monitoring.prometheus_operator):
-        # the ScaledObject wakes the agent from the gateway's request counts in Prometheus
-        return (
-            "needs the gateway's request metrics in Prometheus (KEDA wakes the agent from them): "
-            "set gateway.metrics or security.monitoring.prometheusOperator in the stack config"
-        )
-    return None
 
 
 def gateway_base_url(stack: StackConfig) -> str:

@@ -15,8 +15,8 @@ import pulumi
 from pydantic import BaseModel, ConfigDict
 
 from components.agent import build_agent_card, gateway_base_url
-from components.agent_spec import AgentCatalog, McpServerSpec
-from components.config import StackConfig
+from models.agent_spec import AgentCatalog, McpServerSpec
+from models.settings import StackConfig
 from nacos_registry import AgentCard, McpServer, NacosNamespace
 
 MCP_PROTOCOLS = {"sse": "mcp-sse", "streamable-http": "mcp-streamable"}

@@ -11,13 +11,15 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import KubernetesSettings, Resources
+from models.settings import KubernetesSettings, Resources
 
 PART_OF = "agent-runtime"
 LABEL_TENANT = "agent-runtime.io/tenant"
 LABEL_TIER = "agent-runtime.io/tier"
 LABEL_ROLE = "agent-runtime.io/role"
 LABEL_SANDBOX_PROFILE = "agent-runtime.io/sandbox-profile"
+# on agent pods: network policies of agents and sandboxes select them by it
+LABEL_AGENT = "agent-runtime.io/agent"
 
 # UID/GID used for every platform container: not root, not a system id.
 NON_ROOT_UID = 10001

@@ -14,7 +14,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
-from components.config import NacosSettings, PlatformSecrets
 from components.k8s_common import (
     LABEL_ROLE,
     LABEL_TENANT,
@@ -26,6 +25,7 @@ from components.k8s_common import (
     selector_labels,
     standard_labels,
 )
+from models.settings import NacosSettings, PlatformSecrets
 
 HTTP_PORT = 8848
 CLIENT_GRPC_PORT = 9848  # 8848 + 1000

@@ -18,15 +18,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
-from components.agent_spec import LABEL_AGENT, LABEL_SANDBOX_PROFILE, AgentCatalog
-from components.config import SandboxProfileSettings, StackConfig
 from components.k8s_common import (
+    LABEL_AGENT,
+    LABEL_SANDBOX_PROFILE,
     LABEL_TENANT,
     dns_egress_rule,
     restricted_container_security,
     restricted_pod_security,
     standard_labels,
 )
+from models.agent_spec import AgentCatalog
+from models.settings import SandboxProfileSettings, StackConfig
 
 SANDBOX_API = "extensions.agents.x-k8s.io/v1beta1"
 RUNTIME_HANDLERS = {"gvisor": "runsc", "kata": "kata-qemu"}

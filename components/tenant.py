@@ -13,7 +13,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
-from components.config import TenantSettings
 from components.k8s_common import (
     LABEL_SANDBOX_PROFILE,
     LABEL_TENANT,
@@ -24,6 +23,7 @@ from components.k8s_common import (
     standard_labels,
 )
 from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT
+from models.settings import TenantSettings
 
 AGENT_SERVICE_ACCOUNT = "tenant-agents"
 

@@ -227,7 +227,7 @@ def run_program(
     pulumi.export = capture_export
     cwd = os.getcwd()
     os.chdir(project_dir)  # the engine runs a program from its project directory
-    from components import config as config_module
+    from models import settings as config_module
 
     original_stack_file = config_module.stack_file_path
     if stack_file is not None:

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from components.agent_spec import AgentSpecError
-from components.config import ConfigError
+from models.agent_spec import AgentSpecError
+from models.settings import ConfigError
 from harness import agents_override, run_program, stack_file_config
 
 SECRET = "kubernetes:core/v1:Secret"

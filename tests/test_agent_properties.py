@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.agent import _route_plans, build_agent_card
-from components.agent_spec import AgentSpecError, load_agent_specs, references
-from components.config import AgentsSettings
+from models.agent_spec import AgentSpecError, load_agent_specs, references
+from models.settings import AgentsSettings
 from harness import run_program
 
 TENANTS = ["retail", "research"]

@@ -3,7 +3,7 @@
 import pytest
 from a2a.types import AgentCard
 
-from components.config import ConfigError
+from models.settings import ConfigError
 from harness import run_program
 
 REGISTRY = {"enabled": True, "serverAddr": "http://127.0.0.1:8848"}

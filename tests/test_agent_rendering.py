@@ -11,8 +11,8 @@ import yaml
 from a2a.types import AgentCard
 
 from components.agent import LABEL_AGENT, LABEL_ROUTE_KIND, LABEL_VERSION, route_descriptors
-from components.agent_spec import load_agent_specs
-from components.config import parse_stack_config
+from models.agent_spec import load_agent_specs
+from models.settings import parse_stack_config
 from harness import FIXTURE_AGENTS, ProgramRun, Registered, agents_override, run_program, stack_file_config
 
 REPO = Path(__file__).resolve().parent.parent

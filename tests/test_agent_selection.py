@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.agent_spec import AgentSpecError
-from components.config import ConfigError
+from models.agent_spec import AgentSpecError
+from models.settings import ConfigError
 from harness import FIXTURE_AGENTS, run_program, stack_file_config
 
 PROD_ONLY_TENANT = {"name": "lab", "tier": "standard"}

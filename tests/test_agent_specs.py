@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import harness
-from components.agent_spec import AgentSpecError, load_agent_specs
+from models.agent_spec import AgentSpecError, load_agent_specs
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "tests" / "agent_cases"

@@ -44,16 +44,15 @@ from components.gateway_security import (  # noqa: E402
     GatewayRoute,
     GatewaySecurity,
     GatewaySecurityArgs,
-    GatewaySecuritySettings,
     a2a_allowed_consumers,
     a2a_mtls_annotations,
     build_plugins,
-    environment_problems,
     gateway_chart_values,
     stray_matches,
     tls_for_public_routes,
     uncovered_routes,
 )
+from models.security import GatewaySecuritySettings, environment_problems  # noqa: E402
 
 # pulumi-kubernetes registers a CustomResource under its own group/version/kind type token
 WASM_TYPE = "kubernetes:extensions.higress.io/v1alpha1:WasmPlugin"

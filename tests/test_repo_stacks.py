@@ -20,8 +20,8 @@ from pulumi_policy import EnforcementLevel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from components.agent_spec import load_agent_specs  # noqa: E402
-from components.config import parse_stack_config  # noqa: E402
+from models.agent_spec import load_agent_specs  # noqa: E402
+from models.settings import parse_stack_config  # noqa: E402
 from harness import REPO, run_program, stack_file_config  # noqa: E402
 from policy_cases import support as S  # noqa: E402
 

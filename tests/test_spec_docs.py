@@ -48,7 +48,7 @@ def test_committed_file_is_what_the_models_generate(path: Path):
     committed = REPO / path
     assert committed.exists(), f"{path} is missing; run {gen.REGENERATE}"
     assert committed.read_text(encoding="utf-8") == GENERATED[path], (
-        f"{path} is stale: the models in components/agent_spec.py (or the example it shows) changed; "
+        f"{path} is stale: the models in models/agent_spec.py (or the example it shows) changed; "
         f"run {gen.REGENERATE} and commit the result"
     )
 
@@ -96,7 +96,7 @@ def test_every_property_and_object_has_a_description(schema_path: Path):
     ]
     assert not missing, (
         f"{schema_path}: {len(missing)} propert(y/ies) without a description (add Field(description=...) in "
-        f"components/agent_spec.py, then run {gen.REGENERATE}):\n  " + "\n  ".join(missing)
+        f"models/agent_spec.py, then run {gen.REGENERATE}):\n  " + "\n  ".join(missing)
     )
     objects = {"(root)": schema, **schema.get("$defs", {}), **schema.get("definitions", {})}
     undescribed = [name for name, node in objects.items() if not str(node.get("description", "")).strip()]

@@ -3,7 +3,7 @@
 import pulumi
 import pytest
 
-from components.config import ConfigError
+from models.settings import ConfigError
 from harness import run_program
 
 SHORT_TOKEN = "c2hvcnQ="  # base64 of b"short"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from components.config import default_provider_problems, local_path_problems, parse_stack_config
+from models.settings import default_provider_problems, local_path_problems, parse_stack_config
 from harness import FIXTURE_STACKS, REPO, stack_file_config
 
 BASE = {k.split(":", 1)[1]: v for k, v in stack_file_config("dev").items()}

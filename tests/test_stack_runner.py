@@ -133,7 +133,7 @@ def test_missing_secrets_are_exactly_the_ones_the_program_would_generate(isolate
     token = runner.GENERATED_SECRETS["nacosAuthToken"]()
     import base64
 
-    assert len(base64.b64decode(token)) == 32  # what components/config.py requires of it
+    assert len(base64.b64decode(token)) == 32  # what models/settings.py requires of it
     assert len(runner.GENERATED_SECRETS["nacosAdminPassword"]()) >= 12
     assert len(runner.GENERATED_SECRETS["nacosIdentityValue"]()) >= 16
 

@@ -28,7 +28,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.config import DEFAULT_INCLUDE, DEFAULT_MCP_INCLUDE, PinnedImage, Resources, SandboxEgressRule
+from models.settings import DEFAULT_INCLUDE, DEFAULT_MCP_INCLUDE, PinnedImage, Resources, SandboxEgressRule
 
 MCP_SUBDIR = "mcp"
 AGENT_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # DNS-1035: Service names start with a letter
@@ -62,9 +62,6 @@ DEFAULT_MODEL_BASE_URLS = {
     "dashscope": "https://dashscope.aliyuncs.com/compatible-mode/v1",
     "deepseek": "https://api.deepseek.com",
 }
-# labels shared by agent and sandbox objects (network policies select on them)
-LABEL_AGENT = "agent-runtime.io/agent"
-from components.k8s_common import LABEL_SANDBOX_PROFILE  # noqa: E402  (re-exported)
 
 
 class AgentSpecError(pulumi.RunError):
@@ -610,7 +607,7 @@ class ProviderSpec(Spec):
 
 
 class _SchemaDescriptions:
-    """JSON-Schema-only annotation: descriptions for a stack-config model (components/config.py) reused in specs.
+    """JSON-Schema-only annotation: descriptions for a stack-config model (models/settings.py) reused in specs.
 
     Those models carry no descriptions of their own; this adds them to the spec schemas where
     the model has none (its own, if it ever gets some, win). Validation is not affected.

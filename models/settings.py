@@ -29,10 +29,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
-from components.did_you_mean import unknown_key_hint
-from components.gateway_security import GatewaySecuritySettings, environment_problems
+from models.did_you_mean import unknown_key_hint
+from models.security import GatewaySecuritySettings, Tier, environment_problems
+from models.settings_base import Settings
 from nacos_registry.settings import RegistrySettings
 
 PROJECT = "agent-runtime"
@@ -63,14 +63,6 @@ def _quantity(value: Any) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
-
-
-class Settings(BaseModel):
-    """Base for every config block: camelCase keys as in the stack files, no unknown keys."""
-
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
-    )
 
 
 class ResourceAmounts(Settings):
@@ -232,7 +224,6 @@ class GatewaySettings(Settings):
     discovery: DiscoverySettings = DiscoverySettings()
 
 
-Tier = Literal["free", "standard", "premium"]
 # hardening profiles: every environment follows one (dev-like or prod-like rules, here and in the policy pack)
 PROFILES = ("dev", "prod")
 Profile = Literal["dev", "prod"]

@@ -10,7 +10,7 @@ from components.agent_credentials import AgentCredentials, AgentCredentialsArgs
 from components.agent_registry import AgentRegistry, AgentRegistryArgs
 from components.gateway_security import GatewaySecurity, GatewaySecurityArgs, gateway_chart_values
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
-from components.k8s_common import make_kubernetes_provider
+from components.k8s_resources import make_kubernetes_provider
 from components.keda import Keda, KedaArgs
 from components.nacos_cluster import HTTP_PORT, NacosCluster, NacosClusterArgs, needs_generated_secrets, random_provider
 from components.process import keep_full_collections_rare

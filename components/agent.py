@@ -36,7 +36,11 @@ from pydantic import BaseModel, ConfigDict
 
 from components.gateway_security import a2a_mtls_annotations, tls_for_public_routes
 from components.higress_gateway import GATEWAY_SERVICE, INGRESS_CLASS
-from components.k8s_common import (
+from components.k8s_resources import spec_object
+from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT as NACOS_HTTP_PORT
+from models.agent_spec import AgentCatalog, AgentSpec, ResolvedVersion
+from models.settings import AgentsSettings, SandboxProfileSettings, StackConfig, TenantSettings
+from render.k8s_common import (
     LABEL_AGENT,
     LABEL_SANDBOX_PROFILE,
     LABEL_TENANT,
@@ -45,12 +49,8 @@ from components.k8s_common import (
     restricted_container_security,
     restricted_pod_security,
     selector_labels,
-    spec_object,
     standard_labels,
 )
-from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT as NACOS_HTTP_PORT
-from models.agent_spec import AgentCatalog, AgentSpec, ResolvedVersion
-from models.settings import AgentsSettings, SandboxProfileSettings, StackConfig, TenantSettings
 
 COMPONENT = "agent"
 LABEL_VERSION = "agent-runtime.io/version"

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
-from components.k8s_common import LABEL_TENANT, standard_labels
+from render.k8s_common import LABEL_TENANT, standard_labels
 
 
 class AgentCredentialsArgs(BaseModel):

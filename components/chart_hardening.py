@@ -31,7 +31,7 @@ from typing import Any, Optional
 
 import pulumi
 
-from components.k8s_common import PART_OF
+from render.k8s_common import PART_OF
 
 POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 LABEL_PART_OF = "app.kubernetes.io/part-of"

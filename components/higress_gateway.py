@@ -14,8 +14,8 @@ import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
 from components.chart_hardening import HIGRESS_CHART
-from components.k8s_common import LABEL_ROLE, resources_dict, standard_labels
 from models.settings import GatewaySettings
+from render.k8s_common import LABEL_ROLE, resources_dict, standard_labels
 
 MCP_BRIDGE_NAME = "default"
 REGISTRY_SECRET = "nacos-registry-credentials"

@@ -14,8 +14,8 @@ import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
 from components.chart_hardening import KEDA_CHART
-from components.k8s_common import LABEL_ROLE, restricted_namespace_labels, standard_labels
 from models.settings import KedaSettings
+from render.k8s_common import LABEL_ROLE, restricted_namespace_labels, standard_labels
 
 
 class KedaArgs(BaseModel):

@@ -14,7 +14,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
-from components.k8s_common import (
+from models.settings import NacosSettings, PlatformSecrets
+from render.k8s_common import (
     LABEL_ROLE,
     LABEL_TENANT,
     dns_egress_rule,
@@ -25,7 +26,6 @@ from components.k8s_common import (
     selector_labels,
     standard_labels,
 )
-from models.settings import NacosSettings, PlatformSecrets
 
 HTTP_PORT = 8848
 CLIENT_GRPC_PORT = 9848  # 8848 + 1000

@@ -18,7 +18,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
-from components.k8s_common import (
+from models.agent_spec import AgentCatalog
+from models.settings import SandboxProfileSettings, StackConfig
+from render.k8s_common import (
     LABEL_AGENT,
     LABEL_SANDBOX_PROFILE,
     LABEL_TENANT,
@@ -27,8 +29,6 @@ from components.k8s_common import (
     restricted_pod_security,
     standard_labels,
 )
-from models.agent_spec import AgentCatalog
-from models.settings import SandboxProfileSettings, StackConfig
 
 SANDBOX_API = "extensions.agents.x-k8s.io/v1beta1"
 RUNTIME_HANDLERS = {"gvisor": "runsc", "kata": "kata-qemu"}

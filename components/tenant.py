@@ -13,7 +13,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
-from components.k8s_common import (
+from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT
+from models.settings import TenantSettings
+from render.k8s_common import (
     LABEL_SANDBOX_PROFILE,
     LABEL_TENANT,
     LABEL_TIER,
@@ -22,8 +24,6 @@ from components.k8s_common import (
     selector_labels,
     standard_labels,
 )
-from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT
-from models.settings import TenantSettings
 
 AGENT_SERVICE_ACCOUNT = "tenant-agents"
 

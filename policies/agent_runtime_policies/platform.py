@@ -324,7 +324,7 @@ def check_standard_labels(res: Res, cfg: dict) -> Iterator[str]:
         want = {L_PART_OF: cfg.get("partOf", PART_OF), L_MANAGED_BY: cfg.get("managedBy", MANAGED_BY)}
         yield (
             f"{res.where()}: missing standard label(s) {', '.join(f'{k}: {want[k]}' for k in missing)}. "
-            "Fix: add them to metadata.labels (components.k8s_common.standard_labels); with enforcement level "
+            "Fix: add them to metadata.labels (render.k8s_common.standard_labels); with enforcement level "
             "'remediate' the pack adds them itself."
         )
 

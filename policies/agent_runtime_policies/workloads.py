@@ -44,7 +44,7 @@ def check_privileged(res: Res, cfg: dict) -> Iterator[str]:
             yield (
                 f"{res.where()}: {c.label} runs privileged (securityContext.privileged: true). "
                 "Fix: remove privileged and grant nothing beyond the restricted baseline "
-                "(components.k8s_common.restricted_container_security())."
+                "(render.k8s_common.restricted_container_security())."
             )
         ape = ctx.get("allowPrivilegeEscalation")
         if ape is not UNKNOWN and ape is not False and str(ape).lower() != "false":

@@ -8,7 +8,7 @@ import pulumi
 from components.agent import Agent, AgentArgs, route_descriptors
 from components.agent_credentials import AgentCredentials, AgentCredentialsArgs
 from components.agent_registry import AgentRegistry, AgentRegistryArgs
-from components.gateway_security import GatewaySecurity, GatewaySecurityArgs, gateway_chart_values
+from components.gateway_security import GatewaySecurity, GatewaySecurityArgs
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
 from components.k8s_resources import make_kubernetes_provider
 from components.keda import Keda, KedaArgs
@@ -18,6 +18,7 @@ from components.sandbox import SandboxRuntimes, SandboxRuntimesArgs
 from components.tenant import Tenant, TenantArgs
 from models.settings import load_stack_config
 from models.stack_agents import load_stack_agents
+from render.gateway.higress import gateway_chart_values
 
 keep_full_collections_rare()
 # Pulumi runs a program from its project directory: relative paths in a stack file mean that directory

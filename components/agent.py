@@ -34,12 +34,12 @@ from a2a.types import (
 )
 from pydantic import BaseModel, ConfigDict
 
-from components.gateway_security import a2a_mtls_annotations, tls_for_public_routes
-from components.higress_gateway import GATEWAY_SERVICE, INGRESS_CLASS
 from components.k8s_resources import spec_object
 from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT as NACOS_HTTP_PORT
 from models.agent_spec import AgentCatalog, AgentSpec, ResolvedVersion
 from models.settings import AgentsSettings, SandboxProfileSettings, StackConfig, TenantSettings
+from render.gateway.higress import INGRESS_CLASS, gateway_base_url
+from render.gateway.route_tls import a2a_mtls_annotations, tls_for_public_routes
 from render.k8s_common import (
     LABEL_AGENT,
     LABEL_SANDBOX_PROFILE,
@@ -339,10 +339,6 @@ class AgentArgs(BaseModel):
             a2a_annotations=a2a_mtls_annotations(stack.security, tenant.k8s_namespace, f"{spec.name}.{tenant.k8s_namespace}.svc"),
             labels=stack.labels,
         )
-
-
-def gateway_base_url(stack: StackConfig) -> str:
-    return stack.agents.gateway_base_url or f"http://{GATEWAY_SERVICE}.{stack.gateway.namespace}.svc.cluster.local"
 
 
 # --------------------------------------------------------------------------- egress helpers

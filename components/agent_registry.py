@@ -14,10 +14,11 @@ from urllib.parse import urlparse
 import pulumi
 from pydantic import BaseModel, ConfigDict
 
-from components.agent import build_agent_card, gateway_base_url
+from components.agent import build_agent_card
 from models.agent_spec import AgentCatalog, McpServerSpec
 from models.settings import StackConfig
 from nacos_registry import AgentCard, McpServer, NacosNamespace
+from render.gateway.higress import gateway_base_url
 
 MCP_PROTOCOLS = {"sse": "mcp-sse", "streamable-http": "mcp-streamable"}
 MCP_RECORD_VERSION = "1.0.0"

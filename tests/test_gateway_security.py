@@ -27,8 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import PlatformMocks, RecordingMonitor  # noqa: E402
 
-from components import plugin_schemas  # noqa: E402
-from components.gateway_security import (  # noqa: E402
+from components.gateway_security import GatewaySecurity, GatewaySecurityArgs  # noqa: E402
+from models.security import GatewaySecuritySettings, environment_problems  # noqa: E402
+from render.gateway import plugin_schemas  # noqa: E402
+from render.gateway.coverage import stray_matches, uncovered_routes  # noqa: E402
+from render.gateway.higress import gateway_chart_values  # noqa: E402
+from render.gateway.plugins import build_plugins  # noqa: E402
+from render.gateway.route_tls import a2a_mtls_annotations, tls_for_public_routes  # noqa: E402
+from render.gateway.routes import GatewayRoute, a2a_allowed_consumers  # noqa: E402
+from render.gateway.wasm import (  # noqa: E402
     LABEL_AUTH,
     PLUGIN_GUARD,
     PLUGIN_INTERNAL_JWT,
@@ -41,18 +48,7 @@ from components.gateway_security import (  # noqa: E402
     PLUGIN_TOKENS,
     PLUGIN_WAF,
     PLUGINS,
-    GatewayRoute,
-    GatewaySecurity,
-    GatewaySecurityArgs,
-    a2a_allowed_consumers,
-    a2a_mtls_annotations,
-    build_plugins,
-    gateway_chart_values,
-    stray_matches,
-    tls_for_public_routes,
-    uncovered_routes,
 )
-from models.security import GatewaySecuritySettings, environment_problems  # noqa: E402
 
 # pulumi-kubernetes registers a CustomResource under its own group/version/kind type token
 WASM_TYPE = "kubernetes:extensions.higress.io/v1alpha1:WasmPlugin"
@@ -718,7 +714,7 @@ def test_objects_valid_against_shared_crd_cache(k8s_schema, prod_resources):
 
 def test_routes_from_the_agents_route_descriptors():
     agent = pytest.importorskip("components.agent")
-    from components.gateway_security import routes_from_descriptors
+    from render.gateway.routes import routes_from_descriptors
 
     D = agent.RouteDescriptor
     descriptors = [

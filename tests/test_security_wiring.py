@@ -49,7 +49,7 @@ def test_prod_chart_gets_trace_context_values(dev_run, prod_run):
 
 
 def test_every_route_the_program_makes_is_guarded(stack_run):
-    from components.gateway_security import uncovered_routes  # noqa: F401 - the policy pack checks the same
+    from render.gateway.coverage import uncovered_routes  # noqa: F401 - the policy pack checks the same
 
     plugins = stack_run.custom_resources("WasmPlugin")
     refs = {

@@ -63,7 +63,7 @@ def validate_config(name: str, version: str, config: Any, scope: Literal["defaul
     """Errors of one plugin config against the pinned version's schema (an unknown version is an error)."""
     validator = _validator(name, version, scope)
     if validator is None:
-        return [f"{name}:{version}: no config schema in components/plugin_schemas/"]
+        return [f"{name}:{version}: no config schema in render/gateway/plugin_schemas/"]
     errors = []
     for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
         path = ".".join(str(p) for p in err.absolute_path) or "<root>"

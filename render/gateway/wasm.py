@@ -17,6 +17,7 @@ PLUGIN_REGISTRY = "oci://higress-registry.cn-hangzhou.cr.aliyuncs.com/plugins"
 WASMPLUGIN_API_VERSION = "extensions.higress.io/v1alpha1"
 LABEL_AUTH = "agent-runtime.io/auth"
 LABEL_PLUGIN = "agent-runtime.io/gateway-plugin"
+CONSUMER_HEADER = "x-mse-consumer"  # set by jwt-auth / key-auth (upstream name)
 
 
 class PluginSpec(BaseModel):

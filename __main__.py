@@ -5,20 +5,22 @@ from pathlib import Path
 
 import pulumi
 
-from components.agent import Agent, AgentArgs, route_descriptors
+from components.agent import Agent, AgentArgs
 from components.agent_credentials import AgentCredentials, AgentCredentialsArgs
 from components.agent_registry import AgentRegistry, AgentRegistryArgs
 from components.gateway_security import GatewaySecurity, GatewaySecurityArgs
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
 from components.k8s_resources import make_kubernetes_provider
 from components.keda import Keda, KedaArgs
-from components.nacos_cluster import HTTP_PORT, NacosCluster, NacosClusterArgs, needs_generated_secrets, random_provider
+from components.nacos_cluster import NacosCluster, NacosClusterArgs, needs_generated_secrets, random_provider
 from components.process import keep_full_collections_rare
 from components.sandbox import SandboxRuntimes, SandboxRuntimesArgs
 from components.tenant import Tenant, TenantArgs
 from models.settings import load_stack_config
 from models.stack_agents import load_stack_agents
+from render.agent.routes import route_descriptors
 from render.gateway.higress import gateway_chart_values
+from render.nacos import HTTP_PORT
 
 keep_full_collections_rare()
 # Pulumi runs a program from its project directory: relative paths in a stack file mean that directory

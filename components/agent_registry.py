@@ -14,10 +14,10 @@ from urllib.parse import urlparse
 import pulumi
 from pydantic import BaseModel, ConfigDict
 
-from components.agent import build_agent_card
 from models.agent_spec import AgentCatalog, McpServerSpec
 from models.settings import StackConfig
 from nacos_registry import AgentCard, McpServer, NacosNamespace
+from render.agent.card import build_agent_card
 from render.gateway.higress import gateway_base_url
 
 MCP_PROTOCOLS = {"sse": "mcp-sse", "streamable-http": "mcp-streamable"}

@@ -26,12 +26,8 @@ from render.k8s_common import (
     selector_labels,
     standard_labels,
 )
+from render.nacos import CLIENT_GRPC_PORT, CLUSTER_GRPC_PORT, CONSOLE_PORT, HTTP_PORT, RAFT_PORT
 
-HTTP_PORT = 8848
-CLIENT_GRPC_PORT = 9848  # 8848 + 1000
-CLUSTER_GRPC_PORT = 9849  # 8848 + 1001
-RAFT_PORT = 7848  # 8848 - 1000
-CONSOLE_PORT = 8080
 IDENTITY_KEY = "agent-runtime-identity"
 AUTH_SECRET = "nacos-auth"
 STARTUP_GRACE_SECONDS = 180

@@ -13,7 +13,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
-from components.nacos_cluster import CLIENT_GRPC_PORT, HTTP_PORT
 from models.settings import TenantSettings
 from render.k8s_common import (
     LABEL_SANDBOX_PROFILE,
@@ -24,6 +23,7 @@ from render.k8s_common import (
     selector_labels,
     standard_labels,
 )
+from render.nacos import CLIENT_GRPC_PORT, HTTP_PORT
 
 AGENT_SERVICE_ACCOUNT = "tenant-agents"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from models.settings import Resources
+from models.settings import Resources, SandboxEgressRule
 
 PART_OF = "agent-runtime"
 LABEL_TENANT = "agent-runtime.io/tenant"
@@ -94,3 +94,9 @@ def dns_egress_rule() -> dict:
         ],
         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
     }
+
+
+def ip_block_egress_rule(rule: SandboxEgressRule) -> dict:
+    """Egress to one declared CIDR (less its exceptions) on the declared ports."""
+    block = {"cidr": rule.cidr, **({"except": list(rule.except_)} if rule.except_ else {})}
+    return {"to": [{"ipBlock": block}], "ports": [{"protocol": rule.protocol, "port": p} for p in rule.ports]}

@@ -12,9 +12,10 @@ from a2a.types import AgentCard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.agent import _route_plans, build_agent_card
 from models.agent_spec import AgentSpecError, load_agent_specs, references
 from models.settings import AgentsSettings
+from render.agent.card import build_agent_card
+from render.agent.routes import route_plans as _route_plans
 from harness import run_program
 
 TENANTS = ["retail", "research"]

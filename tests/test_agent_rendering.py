@@ -10,9 +10,11 @@ import pytest
 import yaml
 from a2a.types import AgentCard
 
-from components.agent import LABEL_AGENT, LABEL_ROUTE_KIND, LABEL_VERSION, route_descriptors
 from models.agent_spec import load_agent_specs
 from models.settings import parse_stack_config
+from render.agent.labels import LABEL_VERSION
+from render.agent.routes import LABEL_ROUTE_KIND, route_descriptors
+from render.k8s_common import LABEL_AGENT
 from harness import FIXTURE_AGENTS, ProgramRun, Registered, agents_override, run_program, stack_file_config
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,14 +4,11 @@ Per runtime a RuntimeClass (gVisor `runsc` or Kata); per tenant namespace and
 sandbox profile its agents use: an agent-sandbox SandboxTemplate and
 SandboxWarmPool, and a NetworkPolicy that admits only those agents and lets out
 only the profile's egress allow-list; per tenant namespace a ResourceQuota over
-sandbox pods. Sandbox pods are never privileged, mount no service-account
-token and die after the profile's TTL (`activeDeadlineSeconds`), which is also
-what scopes the quota to them: Deployments cannot set a deadline.
+sandbox pods. What each object says is rendered in render/sandbox.py.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Optional
 
 import pulumi
@@ -20,33 +17,19 @@ from pydantic import BaseModel, ConfigDict
 
 from models.agent_spec import AgentCatalog
 from models.settings import SandboxProfileSettings, StackConfig
-from render.k8s_common import (
-    LABEL_AGENT,
-    LABEL_SANDBOX_PROFILE,
-    LABEL_TENANT,
-    dns_egress_rule,
-    restricted_container_security,
-    restricted_pod_security,
-    standard_labels,
+from render.k8s_common import LABEL_TENANT, standard_labels
+from render.sandbox import (
+    RUNTIME_HANDLERS,
+    RUNTIME_OVERHEAD,
+    SANDBOX_API,
+    SandboxUsage,
+    network_policy_spec,
+    object_labels,
+    object_name,
+    quota_for,
+    sandbox_usages,
+    template_spec,
 )
-
-SANDBOX_API = "extensions.agents.x-k8s.io/v1beta1"
-RUNTIME_HANDLERS = {"gvisor": "runsc", "kata": "kata-qemu"}
-# Kata boots a VM per pod: account for it so the scheduler and quotas see the real cost
-RUNTIME_OVERHEAD = {"kata": {"cpu": "250m", "memory": "160Mi"}}
-_SUFFIX = {"m": Decimal("0.001"), "": Decimal(1), "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9),
-           "T": Decimal(10**12), "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40)}
-
-
-class SandboxUsage(BaseModel):
-    """One profile used in one tenant namespace, and by which agents."""
-
-    model_config = ConfigDict(frozen=True)
-
-    tenant: str
-    namespace: str
-    profile: SandboxProfileSettings
-    agents: list[str]
 
 
 class SandboxRuntimesArgs(BaseModel):
@@ -59,56 +42,7 @@ class SandboxRuntimesArgs(BaseModel):
     @classmethod
     def from_catalog(cls, catalog: AgentCatalog, stack: StackConfig) -> "SandboxRuntimesArgs":
         """The stack's profiles, and each (tenant, profile) pair some agent uses."""
-        users: dict[tuple[str, str], list[str]] = {}
-        for spec in catalog.agents:
-            if spec.sandbox is not None:
-                users.setdefault((spec.tenant, spec.sandbox.profile), []).append(spec.name)
-        usages = []
-        for (tenant_name, profile_name), agents in sorted(users.items()):
-            tenant, profile = stack.tenant(tenant_name), stack.sandbox_profile(profile_name)
-            assert tenant is not None and profile is not None, "specs are validated against the stack"
-            usages.append(SandboxUsage(tenant=tenant_name, namespace=tenant.k8s_namespace, profile=profile, agents=agents))
-        return cls(profiles=list(stack.sandbox_profiles), usages=usages, labels=stack.labels)
-
-
-def _base_units(quantity: str) -> Decimal:
-    for suffix in sorted(_SUFFIX, key=len, reverse=True):
-        if suffix and quantity.endswith(suffix):
-            return Decimal(quantity[: -len(suffix)]) * _SUFFIX[suffix]
-    return Decimal(quantity)
-
-
-def quota_for(usages: list[SandboxUsage]) -> dict[str, str]:
-    """Hard limits for all sandboxes of one namespace: every profile at its maximum count.
-
-    Only what a Terminating-scoped quota may hold (pods, cpu, memory).
-    """
-    pods = sum(u.profile.max_sandboxes for u in usages)
-
-    def total(pick) -> Decimal:
-        return sum((_base_units(pick(u.profile)) * u.profile.max_sandboxes for u in usages), Decimal(0))
-
-    millicores = lambda d: f"{int(d * 1000)}m"  # noqa: E731
-    mebibytes = lambda d: f"{int(d / _SUFFIX['Mi'])}Mi"  # noqa: E731
-    return {
-        "pods": str(pods),
-        "requests.cpu": millicores(total(lambda p: p.resources.requests.cpu)),
-        "requests.memory": mebibytes(total(lambda p: p.resources.requests.memory)),
-        "limits.cpu": millicores(total(lambda p: p.resources.limits.cpu)),
-        "limits.memory": mebibytes(total(lambda p: p.resources.limits.memory)),
-        # No ephemeral-storage here: the API server refuses it in a quota scoped to Terminating
-        # pods (seen on a real kube-apiserver 1.34). It is bounded anyway: every sandbox container
-        # requests and limits its profile's ephemeral storage, and `pods` caps their number.
-    }
-
-
-def egress_rules(profile: SandboxProfileSettings) -> list[dict]:
-    """Cluster DNS plus exactly the profile's allow-list."""
-    rules = [dns_egress_rule()]
-    for rule in profile.egress:
-        block = {"cidr": rule.cidr, **({"except": list(rule.except_)} if rule.except_ else {})}
-        rules.append({"to": [{"ipBlock": block}], "ports": [{"protocol": rule.protocol, "port": p} for p in rule.ports]})
-    return rules
+        return cls(profiles=list(stack.sandbox_profiles), usages=sandbox_usages(catalog, stack), labels=stack.labels)
 
 
 class SandboxRuntimes(pulumi.ComponentResource):
@@ -148,81 +82,28 @@ class SandboxRuntimes(pulumi.ComponentResource):
         self.register_outputs({"runtimes": sorted({p.runtime for p in args.profiles})})
 
     def _profile_in_namespace(self, name: str, usage: SandboxUsage, labels: dict, opts: pulumi.ResourceOptions) -> None:
+        """The profile's template, warm pool and network policy in one tenant namespace."""
         p, ns = usage.profile, usage.namespace
-        obj_name = f"sandbox-{p.name}"
-        meta_labels = standard_labels(obj_name, "sandbox", {LABEL_TENANT: usage.tenant, LABEL_SANDBOX_PROFILE: p.name, **labels})
-        pod_labels = {
-            "app.kubernetes.io/name": obj_name,
-            "app.kubernetes.io/component": "sandbox",
-            LABEL_TENANT: usage.tenant,
-            LABEL_SANDBOX_PROFILE: p.name,
-        }
-        from_agents = [
-            {"podSelector": {"matchExpressions": [{"key": LABEL_AGENT, "operator": "In", "values": sorted(usage.agents)}]}}
-        ]
-        ingress = [{"from": from_agents}]
-        egress = egress_rules(p)
-        resources = {
-            "requests": {"cpu": p.resources.requests.cpu, "memory": p.resources.requests.memory, "ephemeral-storage": p.ephemeral_storage},
-            "limits": {"cpu": p.resources.limits.cpu, "memory": p.resources.limits.memory, "ephemeral-storage": p.ephemeral_storage},
-        }
-        pod_spec = {
-            "runtimeClassName": p.runtime,
-            "automountServiceAccountToken": False,
-            "enableServiceLinks": False,
-            "hostNetwork": False,
-            "hostPID": False,
-            "hostIPC": False,
-            # the TTL: the kubelet ends the pod even if nobody releases the claim
-            "activeDeadlineSeconds": p.ttl_seconds,
-            "securityContext": restricted_pod_security(fs_group=False),
-            "containers": [
-                {
-                    "name": "sandbox",
-                    "image": p.image,
-                    "imagePullPolicy": "IfNotPresent",
-                    "resources": resources,
-                    "securityContext": restricted_container_security(),
-                    "volumeMounts": [
-                        {"name": "workspace", "mountPath": "/workspace"},
-                        {"name": "tmp", "mountPath": "/tmp"},
-                    ],
-                }
-            ],
-            "volumes": [
-                {"name": "workspace", "emptyDir": {"sizeLimit": p.ephemeral_storage}},
-                {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-            ],
-        }
+        metadata = {"name": object_name(p), "namespace": ns, "labels": object_labels(usage, labels)}
         template = k8s.apiextensions.CustomResource(
             f"{name}-{ns}-{p.name}-template",
             api_version=SANDBOX_API,
             kind="SandboxTemplate",
-            metadata={"name": obj_name, "namespace": ns, "labels": meta_labels},
-            spec={
-                "podTemplate": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
-                # the controller enforces the same allow-list as the explicit policy below
-                "networkPolicyManagement": "Managed",
-                "networkPolicy": {"ingress": ingress, "egress": egress},
-            },
+            metadata=metadata,
+            spec=template_spec(usage),
             opts=opts,
         )
         k8s.apiextensions.CustomResource(
             f"{name}-{ns}-{p.name}-warmpool",
             api_version=SANDBOX_API,
             kind="SandboxWarmPool",
-            metadata={"name": obj_name, "namespace": ns, "labels": meta_labels},
-            spec={"replicas": p.warm_pool_size, "sandboxTemplateRef": {"name": obj_name}},
+            metadata=metadata,
+            spec={"replicas": p.warm_pool_size, "sandboxTemplateRef": {"name": object_name(p)}},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[template]),
         )
         k8s.networking.v1.NetworkPolicy(
             f"{name}-{ns}-{p.name}-netpol",
-            metadata={"name": obj_name, "namespace": ns, "labels": meta_labels},
-            spec={
-                "podSelector": {"matchLabels": {LABEL_SANDBOX_PROFILE: p.name}},
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": ingress,
-                "egress": egress,
-            },
+            metadata=metadata,
+            spec=network_policy_spec(usage),
             opts=opts,
         )

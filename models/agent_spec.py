@@ -969,7 +969,10 @@ class ProvidedObjects:
         what = f"{ref.kind} {ref.name!r} (key {ref.key!r})"
         if (tenant, ref.name) not in provided:
             if ref.kind == "Secret":
-                supply = f"supply it with `pulumi config set --secret --path agentSecrets.{tenant}.{ref.name}.{ref.key} <value>`"
+                supply = (
+                    f"supply it with `scripts/stack.py set-secret --stack <stack> agentSecrets.{tenant}.{ref.name}.{ref.key}` "
+                    "(the value on stdin; or `pulumi config set --secret --path` the same key)"
+                )
                 external = "agents.externalSecrets"
             else:
                 supply = f"supply it under agents.configMaps.{tenant}.{ref.name}.{ref.key}"

@@ -578,40 +578,57 @@ class StackConfig(Settings):
     def _environment_rules(self) -> "StackConfig":
         if self.profile is None and self.environment not in PROFILES:
             return self  # reported by _profile
+        problems = [*self._profile_problems(), *self._tenant_problems(), *self._agent_problems()]
+        if problems:
+            # every whole-stack problem at once, one a line, each naming its own key
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _profile_problems(self) -> list[str]:
+        problems = []
         if self.hardening == "prod":
             if self.nacos.replicas < 3:
-                raise ValueError("nacos.replicas: prod needs at least 3 Nacos replicas (Raft quorum survives one loss)")
+                problems.append("nacos.replicas: prod needs at least 3 Nacos replicas (Raft quorum survives one loss)")
             if self.gateway.replicas < 3:
-                raise ValueError("gateway.replicas: prod needs at least 3 gateway replicas")
+                problems.append("gateway.replicas: prod needs at least 3 gateway replicas")
             if self.kubernetes.render_yaml_to_directory:
-                raise ValueError("kubernetes.renderYamlToDirectory: prod deploys to a cluster; rendering is for dev")
+                problems.append("kubernetes.renderYamlToDirectory: prod deploys to a cluster; rendering is for dev")
+        problems.extend(environment_problems(self.security, self.hardening))
+        if self.registry.enabled and not self.registry.server_addr:
+            problems.append("registry.serverAddr: required when registry.enabled (the address this machine reaches Nacos at)")
+        return problems
+
+    def _tenant_problems(self) -> list[str]:
+        problems = []
         names = [t.name for t in self.tenants]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"tenants: duplicate tenant names {dupes}")
-        namespaces = [t.k8s_namespace for t in self.tenants]
-        reserved = {self.nacos.namespace, self.gateway.namespace, "kube-system", "default", "kube-public"}
-        clash = sorted(set(namespaces) & reserved)
+            problems.append(f"tenants: duplicate tenant names {dupes}")
+        clash = sorted({t.k8s_namespace for t in self.tenants} & self._reserved_namespaces())
         if clash:
-            raise ValueError(f"tenants: namespace(s) {clash} are reserved for the platform")
+            problems.append(f"tenants: namespace(s) {clash} are reserved for the platform")
         nacos_ids = [t.nacos_namespace for t in self.tenants]
         if len(set(nacos_ids)) != len(nacos_ids):
-            raise ValueError("tenants: two tenants share a Nacos namespace id; each tenant needs its own")
-        for problem in environment_problems(self.security, self.hardening):
-            raise ValueError(problem)
-        if self.registry.enabled and not self.registry.server_addr:
-            raise ValueError("registry.serverAddr: required when registry.enabled (the address this machine reaches Nacos at)")
+            problems.append("tenants: two tenants share a Nacos namespace id; each tenant needs its own")
+        return problems
+
+    def _agent_problems(self) -> list[str]:
+        problems = []
         profiles = [p.name for p in self.sandbox_profiles]
         dupes = sorted({n for n in profiles if profiles.count(n) > 1})
         if dupes:
-            raise ValueError(f"sandboxProfiles: duplicate profile names {dupes}")
+            problems.append(f"sandboxProfiles: duplicate profile names {dupes}")
         mentioned = {o.split("/")[0] for o in [*self.agents.external_secrets, *self.agents.external_config_maps]}
-        unknown = sorted((mentioned | set(self.agents.config_maps)) - set(names))
+        unknown = sorted((mentioned | set(self.agents.config_maps)) - {t.name for t in self.tenants})
         if unknown:
-            raise ValueError(f"agents: {unknown} are not tenants of this stack (externalSecrets, externalConfigMaps, configMaps)")
-        if self.agents.keda.enabled and self.agents.keda.namespace in set(namespaces) | reserved:
-            raise ValueError(f"agents.keda.namespace: {self.agents.keda.namespace!r} is used by a tenant or the platform")
-        return self
+            problems.append(f"agents: {unknown} are not tenants of this stack (externalSecrets, externalConfigMaps, configMaps)")
+        taken = {t.k8s_namespace for t in self.tenants} | self._reserved_namespaces()
+        if self.agents.keda.enabled and self.agents.keda.namespace in taken:
+            problems.append(f"agents.keda.namespace: {self.agents.keda.namespace!r} is used by a tenant or the platform")
+        return problems
+
+    def _reserved_namespaces(self) -> set[str]:
+        return {self.nacos.namespace, self.gateway.namespace, "kube-system", "default", "kube-public"}
 
     def tenant(self, name: str) -> Optional[TenantSettings]:
         return next((t for t in self.tenants if t.name == name), None)
@@ -652,9 +669,9 @@ def _format_errors(error: ValidationError) -> list[str]:
             lines.append(f"{key}: required setting is missing")
         else:
             msg = item["msg"].removeprefix("Value error, ")
-            if not path and re.match(r"^[\w.]+: ", msg):
-                # whole-stack rules name their own key
-                lines.append(f"{PROJECT}:{msg}")
+            if not path and all(re.match(r"^[\w.]+: ", line) for line in msg.splitlines()):
+                # whole-stack rules name their own key, one problem a line
+                lines.extend(f"{PROJECT}:{line}" for line in msg.splitlines())
                 continue
             got = item.get("input")
             suffix = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"

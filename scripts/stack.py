@@ -6,6 +6,7 @@
     venv/bin/python scripts/stack.py refresh --stack dev [--yes]
     venv/bin/python scripts/stack.py destroy --stack dev [--yes]
     venv/bin/python scripts/stack.py init-secrets --stack dev
+    venv/bin/python scripts/stack.py set-secret --stack dev agentSecrets.retail.model-credentials.openai-api-key
 
 The engine is the official `pulumi` CLI. Where its Python language host is installed, the CLI
 runs the project as any Pulumi user would (`pulumi up --stack dev ...`); otherwise the
@@ -27,6 +28,10 @@ another program (e.g. one that composes this project's components) with the same
 
 `init-secrets` generates, with Python's `secrets`, every platform secret the stack leaves
 unset and stores it with `pulumi config set --secret` (so no random provider is needed).
+`set-secret KEY` stores one secret setting of the stack (a dotted path below `agent-runtime:`,
+e.g. an agent's key under `agentSecrets`) the same way, with the same engine, backend and
+passphrase; the value is read from stdin (typed without echo on a terminal), never from the
+command line, so it stays out of shell history and process lists.
 Exit: 0 ok, 1 the engine reported an error (printed above), 2 usage or no engine.
 """
 
@@ -373,10 +378,35 @@ class StackRunner:
                 stack.set_config(f"{PROJECT}:{key}", auto.ConfigValue(value=GENERATED_SECRETS[key](), secret=True))
         return missing
 
+    def set_secret(self, key: str, value: str) -> None:
+        """Store one setting, encrypted, in the stack file; dots in `key` are a path (as `pulumi config set --path`)."""
+        from pulumi import automation as auto
+
+        if not key or key.startswith(".") or key.endswith(".") or ".." in key:
+            raise StackRunError(f"{key!r}: not a setting path (e.g. agentSecrets.<tenant>.<secret>.<key>)")
+        if not value:
+            raise StackRunError(f"{key}: no value on stdin; nothing was stored")
+        self.target.config()  # the stack file exists and parses
+        try:
+            self._workspace_stack().set_config(f"{PROJECT}:{key}", auto.ConfigValue(value=value, secret=True), path=True)
+        except auto.errors.CommandError as exc:
+            raise StackRunError(f"{self.target.stack_file.name}: the engine did not store {key}: {exc.stderr.strip() or exc}") from None
+
+
+def read_secret_value(prompt: str) -> str:
+    """The value from stdin: without echo on a terminal, else everything piped in (one trailing newline dropped)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    data = sys.stdin.read()
+    return data[:-1] if data.endswith("\n") else data
+
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("operation", choices=[*OPERATIONS, "init-secrets"])
+    parser.add_argument("operation", choices=[*OPERATIONS, "init-secrets", "set-secret"])
+    parser.add_argument("key", nargs="?", help="set-secret: the setting's path below agent-runtime:, e.g. agentSecrets.<tenant>.<secret>.<key>")
     parser.add_argument("--stack", required=True, help="stack name: Pulumi.<stack>.yaml in the project directory")
     parser.add_argument("--project-dir", type=Path, default=REPO, help="directory with Pulumi.yaml and the stack file (default: this repo)")
     parser.add_argument("--yes", action="store_true", help="apply without asking (up, refresh, destroy)")
@@ -386,16 +416,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--skip-preview", action="store_true", help="up: apply without the preview (and policy check) of the whole change first")
     parser.add_argument("--events", type=Path, help="write the engine's steps, policy violations and summary here (JSON lines)")
     parser.add_argument("--program", type=Path, default=DEFAULT_PROGRAM, help="the Pulumi program (default: this repo's __main__.py)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     try:
         if not args.program.is_file():
             raise StackRunError(f"{args.program}: no such program file")
+        if (args.operation == "set-secret") != (args.key is not None):
+            raise StackRunError("a KEY is given with set-secret and only with it (e.g. set-secret --stack dev agentSecrets.<tenant>.<secret>.<key>)")
         runner = StackRunner(StackTarget(args.stack, args.project_dir.resolve()), program=args.program)
         mode = "pulumi CLI with its language host" if runner.use_cli else "Automation API, inline program (no language host installed)"
         print(f"stack.py: {args.operation} {args.stack} with {runner.engine.cli} {runner.engine.version()} ({mode})", file=sys.stderr, flush=True)
         if args.operation == "init-secrets":
             made = runner.init_secrets()
             print(f"stack.py: generated and stored as secrets: {', '.join(made) if made else 'nothing (all set)'}", file=sys.stderr)
+            return 0
+        if args.operation == "set-secret":
+            runner.set_secret(args.key, read_secret_value(f"{args.key} (not echoed): "))
+            print(f"stack.py: stored {PROJECT}:{args.key} as a secret in {runner.target.stack_file.name}", file=sys.stderr)
             return 0
         code = runner.run(
             args.operation, yes=args.yes, diff=args.diff, expect_no_changes=args.expect_no_changes,

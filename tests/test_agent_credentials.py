@@ -64,7 +64,7 @@ def test_a_reference_nothing_provides_is_refused_at_its_spec_line():
         _supplied_run(partial)
     [problem] = raised.value.problems
     assert "conversation.yaml:" in problem and " memory.apiKey.secretKeyRef: Secret 'memory-credentials' (key 'pinecone-api-key')" in problem
-    assert "pulumi config set --secret --path agentSecrets.retail.memory-credentials.pinecone-api-key" in problem
+    assert "scripts/stack.py set-secret --stack <stack> agentSecrets.retail.memory-credentials.pinecone-api-key" in problem
     assert "agents.externalSecrets" in problem
 
 

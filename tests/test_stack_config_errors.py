@@ -73,6 +73,15 @@ def test_every_problem_is_listed_at_once():
     assert "agent-runtime:gateway.replicaz: unknown setting" in message
 
 
+def test_every_whole_stack_rule_that_fails_is_listed_at_once():
+    """A dev stack copied to a prod-profile staging breaks several prod rules: all are named, not just the first."""
+    with pytest.raises(ConfigError) as raised:
+        run_program("dev", overrides={"environment": "staging", "profile": "prod", "tenants": [{"name": "a", "tier": "free"}, {"name": "a", "tier": "free"}]})
+    problems = raised.value.problems
+    for key in ("nacos.replicas", "gateway.replicas", "security.guard.enabled", "security.waf", "security.tls.mode", "tenants"):
+        assert any(f" agent-runtime:{key}: " in p for p in problems), f"{key} not in {problems}"
+
+
 def test_secret_values_are_never_echoed_in_errors():
     with pytest.raises(ConfigError) as raised:
         run_program("dev", secrets={"nacosAdminPassword": "tiny", "nacosAuthToken": "zzzz-not-base64-zzzz"})

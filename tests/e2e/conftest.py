@@ -233,4 +233,10 @@ def _store_secrets(stack: E2EStack, registry_password: str) -> None:
     for tenant, secrets in AGENT_SECRETS.items():
         for name, data in secrets.items():
             for key, value in data.items():
-                stack.run_cli("config", "set", "--secret", "--path", f"{PROJECT}:agentSecrets.{tenant}.{name}.{key}", input=value)
+                # as the README tells users: the value on stdin, never on the command line
+                proc = subprocess.run(
+                    [sys.executable, str(SCRIPTS / "stack.py"), "set-secret", "--stack", STACK, "--project-dir", str(stack.project_dir),
+                     f"agentSecrets.{tenant}.{name}.{key}"],
+                    env=stack.env, input=value, capture_output=True, text=True,
+                )
+                assert proc.returncode == 0, proc.stderr

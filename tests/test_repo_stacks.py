@@ -20,8 +20,8 @@ from pulumi_policy import EnforcementLevel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from models.agent_spec import load_agent_specs  # noqa: E402
-from models.settings import parse_stack_config  # noqa: E402
+from models.settings import StackConfig, parse_stack_config  # noqa: E402
+from models.stack_agents import load_stack_agents  # noqa: E402
 from harness import REPO, run_program, stack_file_config  # noqa: E402
 from policy_cases import support as S  # noqa: E402
 
@@ -44,16 +44,19 @@ def test_the_repository_has_stacks():
     assert STACK_FILES, "no Pulumi.<stack>.yaml in the repository"
 
 
-@pytest.mark.parametrize("stack_file", STACK_FILES, ids=_stack_name)
-def test_each_stack_renders_every_agent_it_selects_and_passes_the_policy_pack(stack_file):
+def _stack(stack_file: Path) -> tuple[str, dict[str, str], StackConfig]:
     stack_name = _stack_name(stack_file)
     secrets = _secrets(stack_file)
     config = {k.split(":", 1)[1]: v for k, v in stack_file_config(stack_name, stack_file).items()}
     stack, _ = parse_stack_config({**config, **secrets})
+    return stack_name, secrets, stack
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=_stack_name)
+def test_each_stack_renders_every_agent_it_selects_and_passes_the_policy_pack(stack_file):
+    stack_name, secrets, stack = _stack(stack_file)
     run = run_program(stack_name, secrets=secrets, stack_file=stack_file)
-    directory = Path(stack.agents.directory)
-    catalog = load_agent_specs(directory if directory.is_absolute() else REPO / directory,
-                               tenants=[t.name for t in stack.tenants], sandbox_profiles=[p.name for p in stack.sandbox_profiles])
+    catalog = load_stack_agents(stack, REPO)  # the files its agents.include selects, subdirectories too
     agents = {r.name.removeprefix("agent-") for r in run.of_type("agent-runtime:agents:Agent")}
     assert agents == {a.name for a in catalog.agents}
     found = S.run_direct(S.from_registered(run.resources), given=S.config_file(stack.hardening))
@@ -61,10 +64,18 @@ def test_each_stack_renders_every_agent_it_selects_and_passes_the_policy_pack(st
     assert not violations, "\n".join(f"{v.policy}: {v.message}" for v in violations)
 
 
-def test_every_agent_and_mcp_file_matches_the_published_schemas():
+def _selected(directory: Path, patterns: list[str]) -> list[Path]:
+    return sorted({p for pattern in patterns for p in directory.glob(pattern) if p.suffix in (".yaml", ".yml")})
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=_stack_name)
+def test_every_agent_and_mcp_file_a_stack_selects_matches_the_published_schemas(stack_file):
+    _, _, stack = _stack(stack_file)
+    directory = Path(stack.agents.directory)
+    directory = directory if directory.is_absolute() else REPO / directory
     agent_schema = json.loads((REPO / "agents" / "schema.json").read_text())
     mcp_schema = json.loads((REPO / "agents" / "mcp" / "schema.json").read_text())
-    for path in sorted((REPO / "agents").glob("*.yaml")):
+    for path in _selected(directory, stack.agents.include):
         jsonschema.validate(yaml.safe_load(path.read_text()), agent_schema)
-    for path in sorted((REPO / "agents" / "mcp").glob("*.yaml")):
+    for path in _selected(directory, stack.agents.mcp_include):
         jsonschema.validate(yaml.safe_load(path.read_text()), mcp_schema)

@@ -83,6 +83,11 @@ def restricted_namespace_labels() -> dict[str, str]:
     }
 
 
+def default_deny_spec() -> dict:
+    """A NetworkPolicy spec denying all traffic in both directions to every pod of its namespace: the base others open up."""
+    return {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
 def dns_egress_rule() -> dict:
     """Egress to cluster DNS (kube-dns / CoreDNS in kube-system)."""
     return {

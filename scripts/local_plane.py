@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
+from processes import alive
+
 K8S_VERSION = "1.34.4"
 ETCD_VERSION = "3.6.16"
 KWOK_VERSION = "0.8.0"
@@ -441,7 +443,7 @@ class LocalPlane:
             pid_file.unlink(missing_ok=True)
         deadline = time.monotonic() + 10
         while running and time.monotonic() < deadline:
-            running = [(c, p) for c, p in running if _alive(p)]
+            running = [(c, p) for c, p in running if alive(p)]
             time.sleep(0.1)
         for component, pid in running:
             log(f"{component} ({pid}) ignored SIGTERM for 10 s: killed")
@@ -600,23 +602,9 @@ def _http_ok(url: str) -> bool:
         return resp.status == 200
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours is not alive
-    with contextlib.suppress(ChildProcessError):
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    return True
-
-
 def _is_process(pid: int, component: str) -> bool:
     """True when `pid` is alive and is the component we started (never signal a recycled PID)."""
-    if not _alive(pid):
+    if not alive(pid):
         return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()

@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from processes import alive
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOL_DIR = REPO_ROOT / "tools" / "nacos-server"
 POM = TOOL_DIR / "pom.xml"
@@ -472,22 +474,12 @@ class NacosServer:
         self.stop()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _terminate(pid: int, timeout: float, popen: subprocess.Popen | None = None) -> None:
     """SIGTERM (Nacos shuts down gracefully), then SIGKILL after timeout."""
     def gone() -> bool:
         if popen is not None:
             return popen.poll() is not None
-        return not _alive(pid)
+        return not alive(pid)
 
     if gone():
         return
@@ -525,7 +517,7 @@ def _cmd_start(args: argparse.Namespace) -> int:
     state = data_dir / STATE_FILE
     if state.is_file():
         old = json.loads(state.read_text())
-        if old.get("pid") and _alive(old["pid"]):
+        if old.get("pid") and alive(old["pid"]):
             print(f"already running: pid {old['pid']} (see {state})", file=sys.stderr)
             return 1
     srv = NacosServer(port=args.port, console_port=args.console_port, data_dir=data_dir,
@@ -551,7 +543,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
         return 1
     info = json.loads(state.read_text())
     pid = info.get("pid")
-    if pid and _alive(pid):
+    if pid and alive(pid):
         _terminate(pid, args.timeout)
         print(json.dumps({"stopped": pid}))
     else:

@@ -1,5 +1,5 @@
-"""Nacos registry records (namespaces, A2A AgentCards, MCP servers) as Pulumi resources."""
+"""Nacos registry records (namespaces, A2A AgentCards, MCP servers, live configuration, readers) as Pulumi resources."""
 
-from nacos_registry.resources import AgentCard, McpServer, NacosNamespace
+from nacos_registry.resources import AgentCard, McpServer, NacosConfigItem, NacosNamespace, NacosReader
 
-__all__ = ["AgentCard", "McpServer", "NacosNamespace"]
+__all__ = ["AgentCard", "McpServer", "NacosConfigItem", "NacosNamespace", "NacosReader"]

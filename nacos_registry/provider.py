@@ -1,4 +1,5 @@
-"""Dynamic providers that keep Nacos's namespaces, A2A AgentCards and MCP servers true to the stack.
+"""Dynamic providers that keep Nacos's namespaces, A2A AgentCards, MCP servers, agents' live
+configuration items and their read-only users true to the stack.
 
 This module is pickled BY REFERENCE into every resource's `__provider` input:
 never rename or move it once stacks exist.
@@ -483,3 +484,162 @@ class McpServerProvider(_RegistryProvider):
             f"MCP server {props['mcpName']!r} in namespace {props['namespaceId']!r}",
             lambda client: self._get(client, props) is not None,
         )
+
+
+CONFIG = "/admin/cs/config"
+USERS = "/auth/user"
+ROLES = "/auth/role"
+PERMISSIONS = "/auth/permission"
+
+
+class ConfigItemProvider(_RegistryProvider):
+    """A Nacos configuration item (namespace, group, data id -> content) that agents subscribe to.
+
+    Like the cards: a pre-existing item with other content is refused, never overwritten;
+    an identical one is adopted; refresh shows content changed behind the stack's back.
+    """
+
+    inputs_that_replace = ("namespaceId", "group", "dataId")
+    compared_inputs = ("namespaceId", "group", "dataId", "content", "type")
+
+    def check(self, _olds: dict, news: dict) -> CheckResult:
+        import re
+
+        failures = []
+        for key in ("dataId", "group"):
+            if not isinstance(news.get(key), str) or not re.fullmatch(r"[A-Za-z0-9_.:-]{1,255}", news[key]):
+                failures.append(CheckFailure(key, "1-255 of the characters Nacos allows: letters, digits, _ . : -"))
+        if not isinstance(news.get("content"), str) or not news["content"]:
+            failures.append(CheckFailure("content", "must be a non-empty string"))
+        return CheckResult(news, failures)
+
+    def _key(self, props: dict) -> dict:
+        return {"dataId": props["dataId"], "groupName": props["group"], "namespaceId": props["namespaceId"]}
+
+    def _what(self, props: dict) -> str:
+        return f"configuration {props['dataId']!r} (group {props['group']!r}) in Nacos namespace {props['namespaceId']!r}"
+
+    def _get(self, client: NacosClient, props: dict) -> Optional[dict]:
+        try:
+            return client.call("GET", CONFIG, self._key(props))
+        except NacosNotFound:
+            return None
+
+    def _publish(self, client: NacosClient, props: dict) -> None:
+        client.call("POST", CONFIG, {**self._key(props), "content": props["content"], "type": props.get("type", "json"),
+                                     "desc": props.get("description", "")})
+
+    def create(self, props: dict) -> CreateResult:
+        client = self._client()
+        existing = self._get(client, props)
+        if existing is None:
+            self._publish(client, props)
+        elif existing.get("content") != props["content"]:
+            raise NacosConflict(
+                f"{self._what(props)} already exists with other content; this stack will not overwrite a "
+                "configuration it did not publish - delete it in Nacos or rename the agent"
+            )
+        return CreateResult("/".join(self._key(props)[k] for k in ("namespaceId", "groupName", "dataId")), self._inputs(props))
+
+    def update(self, _id: str, _olds: dict, news: dict) -> UpdateResult:
+        # a publish overwrites the content in place; Nacos pushes it to every subscribed agent
+        self._publish(self._client(), news)
+        return UpdateResult(self._inputs(news))
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        existing = self._get(self._client(), props)
+        if existing is None:
+            return ReadResult("", {})
+        outs = self._inputs(props)
+        outs["content"] = existing.get("content", outs.get("content"))
+        return ReadResult(id_, outs, inputs={k: outs[k] for k in self.compared_inputs + ("registryKind",) if k in outs})
+
+    def delete(self, _id: str, props: dict) -> None:
+        self._delete_and_confirm(
+            CONFIG, self._key(props), self._what(props), lambda client: self._get(client, props) is not None
+        )
+
+
+class ReaderProvider(_RegistryProvider):
+    """A Nacos user that may only read: a role of its own with read permission on one resource pattern.
+
+    Agents log in with it to subscribe to their live configuration, never with the admin's
+    credentials. The password is generated here (Python's `secrets`) and returned as an
+    output the resource marks secret, so it reaches state only encrypted. A user that already
+    exists is refused (its password is unknown to the stack); a create that fails half-way
+    removes what it made.
+    """
+
+    inputs_that_replace = ("username",)
+    compared_inputs = ("username", "resource")
+
+    def check(self, _olds: dict, news: dict) -> CheckResult:
+        import re
+
+        failures = []
+        if not isinstance(news.get("username"), str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", news["username"]):
+            failures.append(CheckFailure("username", "1-64 letters, digits, _ . -"))
+        resource = news.get("resource")
+        if not isinstance(resource, str) or resource.count(":") != 2 or resource.startswith("*"):
+            failures.append(CheckFailure("resource", "must be <namespaceId>:<group>:<type>/<name pattern>, scoped to one namespace"))
+        return CheckResult(news, failures)
+
+    @staticmethod
+    def _user_exists(client: NacosClient, username: str) -> bool:
+        page = client.call("GET", f"{USERS}/list", {"pageNo": 1, "pageSize": 10, "username": username, "search": "accurate"}) or {}
+        return any(u.get("username") == username for u in page.get("pageItems") or [])
+
+    @staticmethod
+    def _permissions(client: NacosClient, role: str) -> list[str]:
+        page = client.call("GET", f"{PERMISSIONS}/list", {"pageNo": 1, "pageSize": 100, "role": role, "search": "accurate"}) or {}
+        return [p.get("resource") for p in page.get("pageItems") or [] if p.get("role") == role and p.get("action") == "r"]
+
+    def create(self, props: dict) -> CreateResult:
+        import secrets
+
+        client = self._client()
+        username = props["username"]
+        if self._user_exists(client, username):
+            raise NacosConflict(
+                f"Nacos user {username!r} already exists; this stack will not take over a user it did not create "
+                "(its password is not the stack's) - delete it in Nacos or rename the agent"
+            )
+        password = secrets.token_urlsafe(24)
+        client.call("POST", USERS, {"username": username, "password": password})
+        try:
+            client.call("POST", ROLES, {"role": username, "username": username})
+            client.call("POST", PERMISSIONS, {"role": username, "resource": props["resource"], "action": "r"})
+        except NacosError:
+            self._remove(client, username, props["resource"])
+            raise
+        return CreateResult(username, {**self._inputs(props), "password": password})
+
+    def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
+        client = self._client()
+        role = news["username"]
+        if olds.get("resource") != news["resource"]:
+            client.call("POST", PERMISSIONS, {"role": role, "resource": news["resource"], "action": "r"})
+            if olds.get("resource"):
+                client.call("DELETE", PERMISSIONS, {"role": role, "resource": olds["resource"], "action": "r"})
+        return UpdateResult({**self._inputs(news), "password": olds.get("password")})
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        client = self._client()
+        if not self._user_exists(client, props["username"]):
+            return ReadResult("", {})
+        outs = self._inputs(props)
+        granted = self._permissions(client, props["username"])
+        # drift: the permission was removed or replaced behind the stack's back
+        outs["resource"] = props["resource"] if props["resource"] in granted else ",".join(sorted(granted))
+        return ReadResult(id_, outs, inputs={k: outs[k] for k in self.compared_inputs + ("registryKind",) if k in outs})
+
+    def delete(self, _id: str, props: dict) -> None:
+        self._remove(self._client(), props["username"], props.get("resource"))
+
+    @staticmethod
+    def _remove(client: NacosClient, username: str, resource: Optional[str]) -> None:
+        """Permission, role binding, user - each removal is idempotent in Nacos 3.1."""
+        if resource:
+            client.call("DELETE", PERMISSIONS, {"role": username, "resource": resource, "action": "r"})
+        client.call("DELETE", ROLES, {"role": username, "username": username})
+        client.call("DELETE", USERS, {"username": username})

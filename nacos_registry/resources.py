@@ -7,7 +7,7 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import Resource
 
-from nacos_registry.provider import AgentCardProvider, McpServerProvider, NamespaceProvider
+from nacos_registry.provider import AgentCardProvider, ConfigItemProvider, McpServerProvider, NamespaceProvider, ReaderProvider
 
 
 class NacosNamespace(Resource):
@@ -78,3 +78,39 @@ class McpServer(Resource):
             "toolSpecification": tool_specification,
         }
         super().__init__(McpServerProvider(), name, props, opts)
+
+
+class NacosConfigItem(Resource):
+    """A configuration item in a Nacos namespace: what agents subscribe to for live changes."""
+
+    def __init__(
+        self,
+        name: str,
+        namespace_id: pulumi.Input[str],
+        group: str,
+        data_id: str,
+        content: pulumi.Input[str],
+        description: str = "",
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        props = {
+            "registryKind": "ConfigItem",
+            "namespaceId": namespace_id,
+            "group": group,
+            "dataId": data_id,
+            "content": content,
+            "type": "json",
+            "description": description,
+        }
+        super().__init__(ConfigItemProvider(), name, props, opts)
+
+
+class NacosReader(Resource):
+    """A Nacos user that may only read `resource` (`<namespace>:<group>:config/<pattern>`); its password is secret."""
+
+    password: pulumi.Output[str]
+
+    def __init__(self, name: str, username: str, resource: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None):
+        props = {"registryKind": "Reader", "username": username, "resource": resource, "password": None}
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["password"])
+        super().__init__(ReaderProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ if str(_SCRIPTS) not in sys.path:
     sys.path.insert(0, str(_SCRIPTS))
 
 import nacos_server as nacos_mod  # noqa: E402
+from dynamic_host import DynamicProviderHost, registry_config  # noqa: E402
+from nacos_registry.provider import NamespaceProvider  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +49,21 @@ def nacos_server(nacos_server_build, tmp_path_factory) -> nacos_mod.NacosServer:
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture(scope="module")
+def host(nacos_server):
+    """Pulumi's real dynamic-provider host, configured against the test Nacos."""
+    with DynamicProviderHost(registry_config(nacos_server)) as h:
+        yield h
+
+
+@pytest.fixture
+def namespace(nacos_server, host):
+    """A fresh tenant namespace in Nacos, removed after the test."""
+    ns_id = f"t-{uuid.uuid4().hex[:10]}"
+    inputs = {"registryKind": "Namespace", "namespaceId": ns_id, "namespaceName": ns_id, "description": "test"}
+    props = host.props(NamespaceProvider(), inputs)
+    id_, _ = host.create("ns", props)
+    yield ns_id
+    host.delete("ns", id_, props)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,25 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 REPO = Path(__file__).resolve().parents[2]
 PROVIDER_KEY = "__provider"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def registry_config(server, password=None, addr=None, **registry) -> dict:
+    """The stack config the registry providers are configured with, pointing at `server`."""
+    block = {
+        "enabled": True,
+        "serverAddr": addr or f"http://{server.server_addr}",
+        "username": server.username,
+        "retryTotalSeconds": registry.pop("retryTotalSeconds", 5),
+        "readyTimeoutSeconds": registry.pop("readyTimeoutSeconds", 20),
+        **registry,
+    }
+    return {"agent-runtime:registry": json.dumps(block), "agent-runtime:registryPassword": password or server.password}
 
 
 class ProviderCallError(Exception):

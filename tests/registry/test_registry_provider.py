@@ -9,33 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import uuid
 
 import pytest
 from a2a.types import AgentCard as A2ACard
 
-from dynamic_host import DynamicProviderHost, ProviderCallError
+from dynamic_host import DynamicProviderHost, ProviderCallError, free_port as _free_port, registry_config as _config
 from nacos_registry.provider import AgentCardProvider, McpServerProvider, NamespaceProvider
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _config(server, password=None, addr=None, **registry) -> dict:
-    block = {
-        "enabled": True,
-        "serverAddr": addr or f"http://{server.server_addr}",
-        "username": server.username,
-        "retryTotalSeconds": registry.pop("retryTotalSeconds", 5),
-        "readyTimeoutSeconds": registry.pop("readyTimeoutSeconds", 20),
-        **registry,
-    }
-    return {"agent-runtime:registry": json.dumps(block), "agent-runtime:registryPassword": password or server.password}
 
 
 def card(name: str, version: str = "1.0.0", description: str = "answers retail questions") -> dict:
@@ -67,22 +48,6 @@ def card_inputs(namespace: str, c: dict) -> dict:
         "registrationType": "URL",
         "card": c,
     }
-
-
-@pytest.fixture(scope="module")
-def host(nacos_server):
-    with DynamicProviderHost(_config(nacos_server)) as h:
-        yield h
-
-
-@pytest.fixture
-def namespace(nacos_server, host):
-    ns_id = f"t-{uuid.uuid4().hex[:10]}"
-    inputs = {"registryKind": "Namespace", "namespaceId": ns_id, "namespaceName": ns_id, "description": "test"}
-    props = host.props(NamespaceProvider(), inputs)
-    id_, _ = host.create("ns", props)
-    yield ns_id
-    host.delete("ns", id_, props)
 
 
 def nacos_get_card(server, namespace: str, name: str, version: str = ""):

@@ -111,19 +111,25 @@ credentials = (
     if secrets.agent_secrets or stack.agents.config_maps
     else {}
 )
+# Nacos records: tenant namespaces, AgentCards, MCP servers (agents' live configuration goes into these namespaces)
+registry = (
+    AgentRegistry("registry", AgentRegistryArgs(catalog=agent_catalog, stack=stack, nacos=nacos), opts=with_providers)
+    if stack.registry.enabled
+    else None
+)
 agents = [
     Agent(
         f"agent-{spec.name}",
-        AgentArgs.for_spec(spec, agent_catalog, stack, keda_dependency=keda.chart if keda else None, route_guard=gateway_security),
+        AgentArgs.for_spec(
+            spec, agent_catalog, stack, keda_dependency=keda.chart if keda else None, route_guard=gateway_security,
+            registry_namespace=registry.namespaces[spec.tenant] if registry else None,
+        ),
         opts=pulumi.ResourceOptions(
             providers=providers, depends_on=[tenant_by_name[spec.tenant], *credentials.get(spec.tenant, [])]
         ),
     )
     for spec in agent_catalog.agents
 ]
-
-if stack.registry.enabled:
-    AgentRegistry("registry", AgentRegistryArgs(catalog=agent_catalog, stack=stack, nacos=nacos), opts=with_providers)
 
 pulumi.export("environment", stack.environment)
 pulumi.export("profile", stack.hardening)

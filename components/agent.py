@@ -7,6 +7,11 @@ created after the gateway plugins that guard it); per rollout version: a ConfigM
 or a KEDA ScaledObject when the agent scales to zero), plus a Service of its own
 while several versions are served (canary routes need one backend per version).
 
+With live configuration (the stack's `agents.liveConfig`), each version's behaviour
+(prompt, model parameters, tools, skills) is a Nacos configuration item instead of part
+of its ConfigMap, read by the pods with a read-only Nacos user of the agent's own: a
+change to it is pushed to running pods and rolls none.
+
 Credentials never appear in any object: API keys reach the container only as
 files of one projected volume. Routes are Higress Ingresses; canary versions are extra
 Ingresses with the `higress.io/canary*` annotations, so a rollback is a weight change.
@@ -25,6 +30,8 @@ from pydantic import BaseModel, ConfigDict
 from components.k8s_resources import spec_object
 from models.agent_spec import AgentCatalog, AgentSpec, ResolvedVersion
 from models.settings import StackConfig
+from nacos_registry import NacosConfigItem, NacosReader
+from render.agent import live_config
 from render.agent.autoscaling import hpa_spec, scaled_object_spec
 from render.agent.card import build_agent_card
 from render.agent.context import AgentContext
@@ -43,6 +50,8 @@ class AgentArgs(BaseModel):
     # the gateway plugins that guard this agent's routes: its Ingresses are created only
     # after them, so no route is ever live before its auth and limits are
     route_guard: Optional[pulumi.Resource] = None
+    # the tenant's Nacos namespace record: live configuration items and the reader are made in it
+    registry_namespace: Optional[pulumi.Resource] = None
 
     @classmethod
     def for_spec(
@@ -52,9 +61,15 @@ class AgentArgs(BaseModel):
         stack: StackConfig,
         keda_dependency: Optional[pulumi.Resource] = None,
         route_guard: Optional[pulumi.Resource] = None,
+        registry_namespace: Optional[pulumi.Resource] = None,
     ) -> "AgentArgs":
         """Everything one Agent needs, resolved from the validated catalog and the stack config."""
-        return cls(context=AgentContext.for_spec(spec, catalog, stack), keda_dependency=keda_dependency, route_guard=route_guard)
+        return cls(
+            context=AgentContext.for_spec(spec, catalog, stack),
+            keda_dependency=keda_dependency,
+            route_guard=route_guard,
+            registry_namespace=registry_namespace,
+        )
 
 
 class Agent(pulumi.ComponentResource):
@@ -78,8 +93,9 @@ class Agent(pulumi.ComponentResource):
         # every version's pods: the in-cluster A2A address, and the route backend of a one-version agent
         backends = {spec.name: _service(self, f"{name}-svc", spec.name, agent_selector(spec), context, labels)}
         _disruption_budget(self, name, context, labels)
+        reader = _live_config_reader(self, name, args, labels) if context.live_config else None
         for version in spec.versions():
-            backends.update(_version(self, name, args, version, labels))
+            backends.update(_version(self, name, args, version, labels, reader))
         _network_policy(self, name, context, labels)
         self.routes = _routes(self, name, args, labels, backends)
 
@@ -197,17 +213,40 @@ def _ingress(agent: Agent, name: str, plan: IngressPlan, context: AgentContext, 
     )
 
 
+def _live_config_reader(agent: Agent, name: str, args: AgentArgs, labels: dict) -> k8s.core.v1.Secret:
+    """The agent's read-only Nacos user, and the Secret its pods read the password from."""
+    context = args.context
+    spec = context.spec
+    after_namespace = [args.registry_namespace] if args.registry_namespace else []
+    reader = NacosReader(
+        f"{name}-nacos-reader",
+        username=live_config.reader_username(spec),
+        resource=live_config.reader_resource(context.tenant.nacos_namespace),
+        opts=pulumi.ResourceOptions(parent=agent, depends_on=after_namespace),
+    )
+    secret = live_config.reader_secret(spec)
+    return k8s.core.v1.Secret(
+        f"{name}-nacos-reader-secret",
+        metadata=_metadata(context, secret.name, labels),
+        type="Opaque",
+        string_data={secret.key: reader.password},
+        opts=pulumi.ResourceOptions(parent=agent),
+    )
+
+
 # --------------------------------------------------------------------------- per version
 
 
-def _version(agent: Agent, name: str, args: AgentArgs, version: ResolvedVersion, agent_labels: dict) -> dict[str, k8s.core.v1.Service]:
+def _version(
+    agent: Agent, name: str, args: AgentArgs, version: ResolvedVersion, agent_labels: dict, reader: Optional[pulumi.Resource]
+) -> dict[str, k8s.core.v1.Service]:
     """The version's config, Deployment and autoscaler; and its Service when routes must tell versions apart."""
     context = args.context
     spec = context.spec
     full = f"{spec.name}-{version.slug}"
     rname = f"{name}-{version.slug}"
     labels = version_labels(agent_labels, version)
-    deployment = _workload(agent, rname, full, context, version, labels)
+    deployment = _workload(agent, rname, full, args, version, labels, reader)
     own_service = {}
     if backend_service(spec, version) == full:
         own_service[full] = _service(agent, f"{rname}-svc", full, version_selector(spec, version), context, labels)
@@ -216,9 +255,10 @@ def _version(agent: Agent, name: str, args: AgentArgs, version: ResolvedVersion,
 
 
 def _workload(
-    agent: Agent, rname: str, full: str, context: AgentContext, version: ResolvedVersion, labels: dict
+    agent: Agent, rname: str, full: str, args: AgentArgs, version: ResolvedVersion, labels: dict, reader: Optional[pulumi.Resource]
 ) -> pulumi.Resource:
-    """The version's ConfigMap (config.json, AgentCard, inline prompt) and the Deployment that mounts it."""
+    """The version's ConfigMap (config.json, AgentCard, inline prompt), its live configuration item, and the Deployment."""
+    context = args.context
     spec = context.spec
     runtime = runtime_config(context, version)
     data = config_map_data(context, runtime, build_agent_card(spec, context.gateway_base_url, version.version))
@@ -228,6 +268,10 @@ def _workload(
         data=data,
         opts=pulumi.ResourceOptions(parent=agent),
     )
+    before_pods: list[pulumi.Resource] = [config_map]
+    if runtime.live is not None:
+        before_pods.append(_live_config_item(agent, rname, args, version, runtime.live))
+        before_pods.extend([reader] if reader else [])
     match = version_selector(spec, version)
     return spec_object(
         f"{rname}-deployment",
@@ -235,7 +279,21 @@ def _workload(
         "Deployment",
         metadata=_metadata(context, full, labels),
         spec=deployment_spec(context, version, full, labels, match, runtime, config_hash(data, runtime.env)),
-        opts=pulumi.ResourceOptions(parent=agent, depends_on=[config_map]),
+        opts=pulumi.ResourceOptions(parent=agent, depends_on=before_pods),
+    )
+
+
+def _live_config_item(agent: Agent, rname: str, args: AgentArgs, version: ResolvedVersion, behaviour: dict) -> pulumi.Resource:
+    """The version's behaviour as a Nacos configuration item: an update is pushed to its running pods."""
+    context = args.context
+    return NacosConfigItem(
+        f"{rname}-live-config",
+        namespace_id=context.tenant.nacos_namespace,
+        group=live_config.GROUP,
+        data_id=live_config.data_id(context.spec, version),
+        content=live_config.item_content(behaviour),
+        description=f"runtime configuration of agent {context.spec.name} {version.version} (managed by agent-runtime)",
+        opts=pulumi.ResourceOptions(parent=agent, depends_on=[args.registry_namespace] if args.registry_namespace else []),
     )
 
 

@@ -60,6 +60,7 @@ class AgentRegistryArgs(BaseModel):
 
 
 class AgentRegistry(pulumi.ComponentResource):
+    namespaces: dict[str, NacosNamespace]
     agent_cards: dict[str, AgentCard]
 
     def __init__(self, name: str, args: AgentRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -68,7 +69,7 @@ class AgentRegistry(pulumi.ComponentResource):
         base_url = gateway_base_url(stack)
         after_nacos = pulumi.ResourceOptions(parent=self, depends_on=[args.nacos])
 
-        namespaces = {
+        self.namespaces = namespaces = {
             t.name: NacosNamespace(
                 f"{name}-ns-{t.name}",
                 namespace_id=t.nacos_namespace,

@@ -396,6 +396,11 @@ class AgentsSettings(Settings):
     external_config_maps: list[TenantObject] = Field(default_factory=list)
     # ConfigMaps the stack creates in tenant namespaces (prompts): tenant -> name -> key -> text
     config_maps: dict[DnsLabel, dict[K8sObjectName, dict[DataKey, str]]] = Field(default_factory=dict)
+    # each version's runtime configuration (prompt, model parameters, tools, skills; never a secret)
+    # as a Nacos configuration item its pods subscribe to, so changing it rolls no pod; false keeps
+    # it in the version's ConfigMap (every change rolls the Deployment). Default: on where the
+    # registry is enabled (the registry provider publishes the items).
+    live_config: Optional[bool] = None
 
     @field_validator("gateway_base_url")
     @classmethod
@@ -561,6 +566,11 @@ class StackConfig(Settings):
     registry: RegistrySettings = RegistrySettings()
 
     @property
+    def live_config(self) -> bool:
+        """Whether agents read their runtime configuration live from Nacos (agents.liveConfig, default registry.enabled)."""
+        return self.registry.enabled if self.agents.live_config is None else self.agents.live_config
+
+    @property
     def hardening(self) -> Profile:
         """The profile whose rules apply: the stack's `profile`, or its `environment` when that is dev or prod."""
         return self.profile or self.environment  # type: ignore[return-value]  (checked in _profile)
@@ -623,6 +633,8 @@ class StackConfig(Settings):
         if unknown:
             problems.append(f"agents: {unknown} are not tenants of this stack (externalSecrets, externalConfigMaps, configMaps)")
         taken = {t.k8s_namespace for t in self.tenants} | self._reserved_namespaces()
+        if self.agents.live_config and not self.registry.enabled:
+            problems.append("agents.liveConfig: needs registry.enabled (the registry provider publishes the configuration items to Nacos)")
         if self.agents.keda.enabled and self.agents.keda.namespace in taken:
             problems.append(f"agents.keda.namespace: {self.agents.keda.namespace!r} is used by a tenant or the platform")
         return problems

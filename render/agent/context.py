@@ -44,6 +44,8 @@ class AgentContext:
     public_tls: dict = field(default_factory=lambda: {"annotations": {}, "tls": []})
     a2a_annotations: dict[str, str] = field(default_factory=dict)
     stack_labels: dict[str, str] = field(default_factory=dict)
+    # behaviour read live from a Nacos configuration item rather than the version's ConfigMap
+    live_config: bool = False
 
     @property
     def namespace(self) -> str:
@@ -76,4 +78,5 @@ class AgentContext:
             public_tls=tls_for_public_routes(stack.security),
             a2a_annotations=a2a_mtls_annotations(stack.security, tenant.k8s_namespace, f"{spec.name}.{tenant.k8s_namespace}.svc"),
             stack_labels=stack.labels,
+            live_config=stack.live_config,
         )

@@ -1,7 +1,10 @@
 """What an agent version's runtime reads: config.json, its environment, and its credentials as files.
 
 The config holds no secret: it names the files the credentials are mounted at, each a
-key of a Secret in the tenant's namespace, all in one projected volume.
+key of a Secret in the tenant's namespace, all in one projected volume. It has two parts:
+who the agent is (identity, ports, Nacos), always in the version's ConfigMap, and how it
+behaves (prompt, model parameters, tools, memory, skills, sandbox), which is either in the
+ConfigMap too or, with live configuration, a Nacos configuration item the pods subscribe to.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from models.agent_spec import ModelSpec, ResolvedVersion
+from render.agent import live_config
 from render.agent.context import AgentContext
 from render.agent.routes import A2A_PATH, AGENT_A2A_PATH, AGENT_CHAT_PATH
 from render.nacos import nacos_address
@@ -56,11 +60,16 @@ class CredentialFiles:
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """One version's config.json (as a dict), its environment variables and the credential files it names."""
+    """One version's config.json (as a dict), its environment variables and the credential files it names.
+
+    `live` is the behaviour document published to Nacos when the stack has live configuration
+    (then config.json only says where to subscribe), else None (it is part of config.json).
+    """
 
     config: dict
     env: list[dict]
     files: CredentialFiles
+    live: Optional[dict] = None
 
 
 def _env(context: AgentContext, version: ResolvedVersion) -> list[dict]:
@@ -75,17 +84,21 @@ def _env(context: AgentContext, version: ResolvedVersion) -> list[dict]:
 def _identity(context: AgentContext, version: ResolvedVersion) -> dict:
     """Who the agent is, where it listens and which Nacos namespace it registers in."""
     spec = context.spec
-    config: dict = {
+    return {
         "agent": {"name": spec.name, "tenant": spec.tenant, "version": version.version, "description": spec.description},
         "server": {"port": spec.port, "chatPath": AGENT_CHAT_PATH, "a2aPath": AGENT_A2A_PATH},
         "nacos": {"serverAddr": nacos_address(context.nacos_namespace), "namespaceId": context.tenant.nacos_namespace},
     }
-    prompt = spec.system_prompt
-    if prompt is not None:
-        config["systemPrompt"] = {
-            "file": f"{CONFIG_DIR}/system-prompt.txt" if prompt.inline is not None else f"{PROMPT_DIR}/system-prompt.txt"
-        }
-    return config
+
+
+def _system_prompt(context: AgentContext) -> Optional[dict]:
+    """Where the prompt is: an inline one is config itself (text when live, else a ConfigMap file), others are mounted files."""
+    prompt = context.spec.system_prompt
+    if prompt is None:
+        return None
+    if prompt.inline is None:
+        return {"file": f"{PROMPT_DIR}/system-prompt.txt"}
+    return {"text": prompt.inline} if context.live_config else {"file": f"{CONFIG_DIR}/system-prompt.txt"}
 
 
 def _model(model: ModelSpec, files: CredentialFiles) -> dict:
@@ -183,22 +196,48 @@ def _sandbox(context: AgentContext) -> Optional[dict]:
     }
 
 
+def _behaviour(context: AgentContext, version: ResolvedVersion, files: CredentialFiles) -> dict:
+    """How the version behaves: what live configuration changes without a rollout."""
+    behaviour: dict[str, Any] = {}
+    prompt = _system_prompt(context)
+    if prompt is not None:
+        behaviour["systemPrompt"] = prompt
+    if version.model is not None:
+        behaviour["model"] = _model(version.model, files)
+    behaviour["tools"] = _tools(context, files)
+    memory = _memory(context, files)
+    if memory is not None:
+        behaviour["memory"] = memory
+    behaviour["knowledgeBases"] = _knowledge_bases(context, files)
+    behaviour["a2a"] = _a2a(context)
+    sandbox = _sandbox(context)
+    if sandbox is not None:
+        behaviour["sandbox"] = sandbox
+    return behaviour
+
+
+def _subscription(context: AgentContext, version: ResolvedVersion, files: CredentialFiles) -> dict:
+    """Where the pods read their behaviour live, and as whom (a read-only user of the agent's own)."""
+    spec = context.spec
+    return {
+        "serverAddr": nacos_address(context.nacos_namespace),
+        "namespaceId": context.tenant.nacos_namespace,
+        "group": live_config.GROUP,
+        "dataId": live_config.data_id(spec, version),
+        "username": live_config.reader_username(spec),
+        "passwordFile": files.add(live_config.PASSWORD_FILE, live_config.reader_secret(spec)),
+    }
+
+
 def runtime_config(context: AgentContext, version: ResolvedVersion) -> RuntimeConfig:
     """The version's runtime config (no secrets: it names the files they are mounted at), env vars, credential files."""
     files = CredentialFiles()
     config = _identity(context, version)
-    if version.model is not None:
-        config["model"] = _model(version.model, files)
-    config["tools"] = _tools(context, files)
-    memory = _memory(context, files)
-    if memory is not None:
-        config["memory"] = memory
-    config["knowledgeBases"] = _knowledge_bases(context, files)
-    config["a2a"] = _a2a(context)
-    sandbox = _sandbox(context)
-    if sandbox is not None:
-        config["sandbox"] = sandbox
-    return RuntimeConfig(config, _env(context, version), files)
+    behaviour = _behaviour(context, version, files)
+    if context.live_config:
+        config["liveConfig"] = _subscription(context, version, files)
+        return RuntimeConfig(config, _env(context, version), files, live=behaviour)
+    return RuntimeConfig({**config, **behaviour}, _env(context, version), files)
 
 
 def config_map_data(context: AgentContext, runtime: RuntimeConfig, card: dict) -> dict[str, str]:
@@ -208,7 +247,7 @@ def config_map_data(context: AgentContext, runtime: RuntimeConfig, card: dict) -
         "agent-card.json": json.dumps(card, indent=2, sort_keys=True),
     }
     prompt = context.spec.system_prompt
-    if prompt is not None and prompt.inline is not None:
+    if prompt is not None and prompt.inline is not None and runtime.live is None:
         data["system-prompt.txt"] = prompt.inline
     return data
 

@@ -109,7 +109,12 @@ def _report(stack_name: str, project_dir: Path, schemas: bool, out) -> int:
     routes = defaultdict(list)
     for route in run.outputs.get("agentRoutes", []):
         routes[route["agent"]].append(route)
-    registry = {r.inputs.get("agentName"): r.inputs.get("version") for r in run.of_type("pulumi-python:dynamic:Resource") if r.inputs.get("registryKind") == "AgentCard"}
+    records = run.of_type("pulumi-python:dynamic:Resource")
+    registry = {r.inputs.get("agentName"): r.inputs.get("version") for r in records if r.inputs.get("registryKind") == "AgentCard"}
+    live_items = defaultdict(list)
+    for r in records:
+        if r.inputs.get("registryKind") == "ConfigItem":
+            live_items[r.inputs["dataId"].split("_", 1)[0]].append(f"{r.inputs['namespaceId']}/{r.inputs['group']}/{r.inputs['dataId']}")
 
     print(f"stack {stack_name} (environment {stack.environment}, profile {stack.hardening}): "
           f"{len(catalog.agents)} agent(s), {len(catalog.mcp_servers)} MCP server(s), {len(run.resources)} resources", file=out)
@@ -126,6 +131,8 @@ def _report(stack_name: str, project_dir: Path, schemas: bool, out) -> int:
         print(f"  sandbox  {spec.sandbox.profile + ' (' + ', '.join(spec.sandbox.tools) + ')' if spec.sandbox else 'none'}", file=out)
         record = f"AgentCard {spec.name} {registry[spec.name]} in Nacos namespace {stack.tenant(spec.tenant).nacos_namespace}" if spec.name in registry else "none (registry off in this stack)"
         print(f"  registry {record}", file=out)
+        behaviour = f"live from Nacos: {', '.join(live_items[spec.name])}" if live_items[spec.name] else "in each version's ConfigMap (changes roll the pods)"
+        print(f"  config   {behaviour}", file=out)
         for kind, name, how in _reads(spec, catalog, stack, secrets):
             print(f"  reads    {kind} {name} ({how})", file=out)
 

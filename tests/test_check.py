@@ -51,6 +51,19 @@ def test_a_good_stack_is_summarised_per_agent_and_passes(project):
     assert "schemas: 0 problem(s)" in text
 
 
+def test_the_summary_says_where_each_agents_behaviour_lives(project):
+    code, text = _check(project, "dev", "--no-schemas")
+    assert "config   in each version's ConfigMap (changes roll the pods)" in text
+    stack_file = project / "Pulumi.dev.yaml"
+    config = yaml.safe_load(stack_file.read_text())
+    config["config"]["agent-runtime:registry"] = {"enabled": True, "serverAddr": "http://127.0.0.1:8848"}
+    config["config"]["agent-runtime:nacosAdminPassword"] = {"secure": "v1:stand-in"}
+    stack_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    code, text = _check(project, "dev", "--no-schemas")
+    assert code == 0, text
+    assert "config   live from Nacos: tenant-retail/agent-runtime/conversation_1.2.0.json, tenant-retail/agent-runtime/conversation_1.3.0.json" in text
+
+
 def test_spec_mistakes_are_named_by_file_and_line(project):
     path = project / "agents" / "orchestrator.yaml"
     path.write_text(path.read_text().replace("temperature: 0.2", "temperature: 9"))

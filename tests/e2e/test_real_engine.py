@@ -10,7 +10,11 @@ before and after the change: the engine must change exactly those resources.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import queue
+import threading
 import time
 from pathlib import Path
 
@@ -96,6 +100,72 @@ def nacos_versions(e2e: E2EStack, tenant: str, agent: str) -> list[str]:
     status, body = e2e.nacos.request("GET", "/v3/admin/ai/a2a/version/list", {"namespaceId": f"tenant-{tenant}", "agentName": agent})
     assert status == 200 and body.get("code") == 0, f"versions of {agent}: HTTP {status} {body}"
     return sorted(v["version"] for v in body["data"])
+
+
+def nacos_config(e2e: E2EStack, tenant: str, data_id: str) -> tuple[int, str]:
+    """(HTTP status, content) of an agent version's live configuration item, read as the admin."""
+    status, body = e2e.nacos.request("GET", "/v3/admin/cs/config", {"namespaceId": f"tenant-{tenant}", "groupName": "agent-runtime", "dataId": data_id})
+    data = body.get("data") if isinstance(body, dict) else None
+    return status, data.get("content", "") if isinstance(data, dict) else ""
+
+
+def reader_password(e2e: E2EStack, tenant: str, agent: str) -> str:
+    """The agent's Nacos reader password, as its pods get it: from the Secret in its tenant namespace."""
+    secret = e2e.get("secret", f"{agent}-nacos-reader", f"tenant-{tenant}")
+    assert secret is not None, f"Secret {agent}-nacos-reader in tenant-{tenant}"
+    return base64.b64decode(secret["data"]["password"]).decode()
+
+
+class LiveSubscriber:
+    """nacos-sdk-python subscribed to one item as an agent is (its own reader user, gRPC), in a thread of its own."""
+
+    def __init__(self, e2e: E2EStack, tenant: str, agent: str, data_id: str):
+        self.received: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._args = (e2e, tenant, agent, data_id)
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        from v2.nacos import ClientConfigBuilder, ConfigParam, NacosConfigService
+
+        e2e, tenant, agent, data_id = self._args
+        config = (
+            ClientConfigBuilder()
+            .server_address(e2e.nacos.server_addr)
+            .namespace_id(f"tenant-{tenant}")
+            .username(f"agent-{tenant}-{agent}")
+            .password(reader_password(e2e, tenant, agent))
+            .log_level("WARNING")
+            .log_dir(str(e2e.log_dir / "nacos-client"))
+            .cache_dir(str(e2e.log_dir / "nacos-client-cache"))
+            .build()
+        )
+        service = await NacosConfigService.create_config_service(config)
+        try:
+            self.received.put(await service.get_config(ConfigParam(data_id=data_id, group="agent-runtime")))
+
+            async def listener(_tenant, _group, _data_id, content):
+                self.received.put(content)
+
+            await service.add_listener(data_id, "agent-runtime", listener)
+            while not self._stop.is_set():
+                await asyncio.sleep(0.2)
+        finally:
+            await service.shutdown()
+
+    def next(self, timeout: float) -> str:
+        try:
+            return self.received.get(timeout=timeout)
+        except queue.Empty:
+            pytest.fail(f"the subscribed agent heard nothing within {timeout:.0f} s", pytrace=False)
+
+    def __enter__(self) -> "LiveSubscriber":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def wait_until(what: str, check, timeout: float = 60):
@@ -229,8 +299,11 @@ def test_a_prompt_released_as_a_new_version_changes_exactly_its_resources(e2e, d
     card = nacos_card(e2e, "retail", "orchestrator")
     assert card["version"] == "2.0.1"
     assert nacos_versions(e2e, "retail", "orchestrator") == ["2.0.0", "2.0.1"]
-    config = e2e.get("configmap", "orchestrator-v2-0-1-config", "tenant-retail")
-    assert "customer's language" in json.dumps(config["data"])
+    # the prompt is live configuration: the new version's item in Nacos, the old version's item gone
+    status, content = nacos_config(e2e, "retail", "orchestrator_2.0.1.json")
+    assert status == 200 and "customer's language" in json.loads(content)["systemPrompt"]["text"]
+    assert nacos_config(e2e, "retail", "orchestrator_2.0.0.json")[0] == 404
+    assert e2e.get("configmap", "orchestrator-v2-0-1-config", "tenant-retail") is not None
     assert e2e.get("configmap", "orchestrator-v2-0-0-config", "tenant-retail") is None
 
 
@@ -250,6 +323,41 @@ def test_a_canary_weight_change_updates_only_the_canary_routes(e2e, deployed):
         if "canary-weight" in json.dumps(i["metadata"].get("annotations", {}))
     }
     assert weights == {"conversation-chat-canary-v1-3-0": "30", "conversation-a2a-canary-v1-3-0": "30"}, weights
+
+
+def test_a_prompt_change_is_pushed_to_the_subscribed_agent_and_rolls_no_pod(e2e, deployed):
+    before = e2e.get("deployment", "orchestrator-v2-0-1", "tenant-retail")
+    replica_sets = lambda: sorted(  # noqa: E731 - one per pod template the Deployment ever had
+        r["metadata"]["name"] for r in json.loads(e2e.kubectl("get", "replicasets", "-n", "tenant-retail", "-l", "agent-runtime.io/agent=orchestrator", "-o", "json").stdout)["items"]
+    )
+    sets_before = replica_sets()
+    with LiveSubscriber(e2e, "retail", "orchestrator", "orchestrator_2.0.1.json") as agent:
+        assert "customer's language" in agent.next(timeout=60)
+        expected = change_agent(e2e, "orchestrator", lambda spec: spec.update(systemPrompt={"inline": "You are the retail orchestrator, live edition."}))
+        assert [urn.split("::")[-1] for urn in expected] == ["agent-orchestrator-v2-0-1-live-config"] and set(expected.values()) == {"update"}, expected
+        pushed = agent.next(timeout=90)
+    assert json.loads(pushed)["systemPrompt"]["text"] == "You are the retail orchestrator, live edition."
+    after = e2e.get("deployment", "orchestrator-v2-0-1", "tenant-retail")
+    assert after["metadata"]["generation"] == before["metadata"]["generation"]
+    assert after["spec"]["template"] == before["spec"]["template"]
+    assert replica_sets() == sets_before
+
+
+def test_live_configuration_holds_no_secret(e2e, deployed):
+    """Read from Nacos directly: no agent key and no reader password is in any item."""
+    secrets = [v for s in AGENT_SECRETS.values() for d in s.values() for v in d.values()]
+    secrets += [reader_password(e2e, t, a) for t, a in (("retail", "orchestrator"), ("retail", "conversation"), ("research", "research-assistant"))]
+    items = []
+    for tenant in ("retail", "research"):
+        status, body = e2e.nacos.request("GET", "/v3/admin/cs/config/list", {"namespaceId": f"tenant-{tenant}", "groupName": "agent-runtime", "dataId": "", "pageNo": 1, "pageSize": 100})
+        assert status == 200, body
+        for entry in body["data"]["pageItems"]:
+            items.append(nacos_config(e2e, tenant, entry["dataId"])[1])
+    assert len(items) >= 4, items
+    for content in items:
+        assert not [s for s in secrets if s in content]
+    state_text = "".join(p.read_text(errors="replace") for p in e2e.state_dir.rglob("*") if p.is_file())
+    assert not [s for s in secrets[-3:] if s in state_text], "a reader password is in the Pulumi state in plain text"
 
 
 def test_a_privileged_pod_is_refused_by_the_policy_pack_and_nothing_is_applied(e2e, deployed):
@@ -308,7 +416,8 @@ def test_an_object_the_api_server_refuses_fails_naming_it_and_a_rerun_converges(
     e2e.plane.kubectl("apply", "-f", "-", input=REFUSING_POLICY)
     probe = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"orchestrator-probe","namespace":"tenant-retail"}}'
     wait_until("the admission policy is in force", lambda: e2e.plane.kubectl("apply", "--dry-run=server", "-f", "-", input=probe, check=False).returncode != 0)
-    e2e.edit_agent("orchestrator", lambda spec: spec.update(systemPrompt={"inline": "You are the retail orchestrator, release 3."}))
+    # the description is part of the version's ConfigMap (its prompt is live configuration in Nacos)
+    e2e.edit_agent("orchestrator", lambda spec: spec.update(description="Plans and delegates retail work, release 3."))
     try:
         failed = e2e.run("up")
     finally:
@@ -341,3 +450,8 @@ def test_destroy_leaves_nothing_in_the_api_server_or_nacos(e2e, deployed):
         # Nacos keeps the cards of a deleted namespace readable: each card must have been deleted itself
         status, body = e2e.nacos.request("GET", "/v3/admin/ai/a2a/list", {"namespaceId": f"tenant-{tenant}", "agentName": "", "search": "blur"})
         assert status == 200 and not (body.get("data") or {}).get("pageItems"), body
+        status, body = e2e.nacos.request("GET", "/v3/admin/cs/config/list", {"namespaceId": f"tenant-{tenant}", "groupName": "", "dataId": "", "pageNo": 1, "pageSize": 100})
+        assert status == 200 and not body["data"]["pageItems"], body
+    for agent in ("agent-retail-orchestrator", "agent-retail-conversation", "agent-research-research-assistant"):
+        status, body = e2e.nacos.request("GET", "/v3/auth/user/list", {"pageNo": 1, "pageSize": 10, "username": agent, "search": "accurate"})
+        assert status == 200 and body["data"]["pageItems"] == [], f"Nacos user {agent} left behind: {body}"

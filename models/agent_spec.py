@@ -275,8 +275,11 @@ class _AccessRule(Spec):
 
     def problems(self) -> list[tuple[tuple, str]]:
         if self.sensitive and self.allow_tenants:
-            return [(("allowTenants",), "a sensitive rule admits only the agents allowAgents names; list callers there instead of tenants")]
+            return [(("allowTenants",), _SENSITIVE_TENANTS)]
         return []
+
+
+_SENSITIVE_TENANTS = "a sensitive rule admits only the agents allowAgents names; list callers there instead of tenants"
 
 
 @dataclass(frozen=True)
@@ -1051,6 +1054,8 @@ class AgentSpec(Spec):
         found: list[tuple[tuple, str]] = []
         if skill.access is not None:
             found += [(("access", *loc), msg) for loc, msg in skill.access.problems()]
+            if self.a2a_access.sensitive and not skill.access.sensitive and skill.access.allow_tenants:
+                found.append((("access", "allowTenants"), _SENSITIVE_TENANTS + " (the agent is sensitive)"))
             if self.a2a_access.sensitive and "sensitive" in skill.access.model_fields_set and not skill.access.sensitive:
                 found.append((("access", "sensitive"), "the agent is sensitive (a2aAccess.sensitive): its skills cannot opt out"))
         resilience = skill.resilience

@@ -898,7 +898,7 @@ class AgentSpec(Spec):
     name: AgentName = Field(
         description="Agent name: lower-case letters, digits and '-', starting with a letter, at most 40 characters; "
         "must equal the file name and be unique across all tenants. It names the gateway paths "
-        "(/api/v1/agents/<name>/chat, /api/v1/internal/a2a/<name>) and the Kubernetes objects, so renaming "
+        "(/api/v1/agents/<name>/chat, /api/v1/internal/a2a/<name>/<skill>) and the Kubernetes objects, so renaming "
         "replaces the agent."
     )
     tenant: DnsLabel = Field(

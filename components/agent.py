@@ -191,13 +191,13 @@ def _network_policy(agent: Agent, name: str, context: AgentContext, labels: dict
 
 
 def _routes(agent: Agent, name: str, args: AgentArgs, labels: dict, backends: dict[str, k8s.core.v1.Service]) -> list[RouteDescriptor]:
-    """The agent's Ingresses; each waits for its backend (a canary's Service is new) and for the plugins guarding it."""
+    """The agent's Ingresses; each waits for its backends (a canary's or a fallback's Service is new) and the plugins guarding it."""
     context = args.context
-    callers = [(p.agent, p.tenant) for p in context.callers]
-    plans = route_plans(context.spec, context.namespace, context.settings, callers)
+    plans = route_plans(context.spec, context.namespace, context.settings, context.skill_callers)
     guard = [args.route_guard] if args.route_guard else []
     for plan in plans:
-        _ingress(agent, name, plan, context, labels, pulumi.ResourceOptions(parent=agent, depends_on=[backends[plan.service], *guard]))
+        services = [backends[plan.service]] + ([backends[plan.fallback_service]] if plan.fallback_service else [])
+        _ingress(agent, name, plan, context, labels, pulumi.ResourceOptions(parent=agent, depends_on=[*services, *guard]))
     return [p.route for p in plans]
 
 

@@ -246,6 +246,191 @@ class ModelSpec(Spec):
         return found
 
 
+AGENT_REF = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z]([-a-z0-9]*[a-z0-9])?$")
+AgentRef = Annotated[str, _check(AGENT_REF, "an agent named as <tenant>/<agent>", 104)]
+RetryCondition = Literal["error", "timeout", "invalid_header", "http_429", "http_500", "http_502", "http_503", "http_504"]
+FallbackStatus = Annotated[int, Field(ge=500, le=599)]
+MAX_RETRIES = 5
+
+
+class _AccessRule(Spec):
+    """Who may call: agents of the owning tenant, of the listed tenants, and the named agents."""
+
+    allow_tenants: list[DnsLabel] = Field(
+        default_factory=list,
+        description="Other tenants whose agents may name the skill(s) this rule covers in their `a2aCalls`. "
+        "Default: none (same-tenant callers only). Not allowed with `sensitive: true` (only named agents call a "
+        "sensitive skill).",
+    )
+    allow_agents: list[AgentRef] = Field(
+        default_factory=list,
+        description="Agents allowed by name, as `<tenant>/<agent>`, whatever their tenant: the only callers of a "
+        "sensitive skill, and extra callers from tenants `allowTenants` does not list. Default: none.",
+    )
+    sensitive: bool = Field(
+        default=False,
+        description="Default policy deny: only the agents `allowAgents` names may call, even agents of the owning "
+        "tenant. Default false (every agent of the owning tenant may call).",
+    )
+
+    def problems(self) -> list[tuple[tuple, str]]:
+        if self.sensitive and self.allow_tenants:
+            return [(("allowTenants",), _SENSITIVE_TENANTS)]
+        return []
+
+
+_SENSITIVE_TENANTS = "a sensitive rule admits only the agents allowAgents names; list callers there instead of tenants"
+
+
+@dataclass(frozen=True)
+class SkillRule:
+    """The access rule that decides one skill's callers, resolved from the skill's `access` or the agent's `a2aAccess`."""
+
+    skill: str
+    tenant: str  # the target agent's tenant
+    allow_tenants: tuple[str, ...]
+    allow_agents: tuple[str, ...]
+    sensitive: bool
+    source: str  # where the rule is written: "a2aAccess" or "a2aSkills[<i>].access"
+
+    def refusal(self, agent: str, caller_tenant: str, caller: str) -> Optional[str]:
+        """Why `caller_tenant/caller` may not call this skill of `agent`; None when it may."""
+        if f"{caller_tenant}/{caller}" in self.allow_agents:
+            return None
+        if self.sensitive:
+            return (
+                f"skill {self.skill!r} of agent {agent!r} is sensitive: only the agents its {self.source}.allowAgents "
+                f"names may call it ({list(self.allow_agents)}), not {caller_tenant}/{caller}"
+            )
+        if caller_tenant == self.tenant or caller_tenant in self.allow_tenants:
+            return None
+        return (
+            f"agent {agent!r} is in tenant {self.tenant!r} and does not allow callers from {caller_tenant!r} "
+            f"to skill {self.skill!r} (its {self.source}.allowTenants: {list(self.allow_tenants)}; "
+            f"allowAgents: {list(self.allow_agents)})"
+        )
+
+
+class SkillAccess(_AccessRule):
+    """This skill's own access rule; it replaces the agent's `a2aAccess` for the skill (nothing is merged).
+
+    The agent's `a2aAccess.sensitive: true` still applies: a skill of a sensitive agent cannot opt out.
+    """
+
+
+class SkillRetries(Spec):
+    """Retries the gateway makes when a call to the skill fails (Higress `higress.io/proxy-next-upstream*`).
+
+    A retry replays the whole POST on another pod: set it only for skills that are safe to repeat.
+    A response already streaming to the caller is never retried.
+    """
+
+    attempts: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_RETRIES,
+        description=f"Retries after the first attempt, 0-{MAX_RETRIES}; default 0 (`proxy-next-upstream: off`). "
+        "Becomes `higress.io/proxy-next-upstream-tries`.",
+    )
+    per_try_timeout_seconds: Optional[int] = Field(
+        default=None,
+        ge=1,
+        le=3600,
+        description="Timeout of each attempt in seconds, 1-3600, at most the skill's `timeoutSeconds` "
+        "(`higress.io/proxy-next-upstream-timeout`). Default: unset (attempts share the skill's timeout). "
+        "Needs attempts >= 1.",
+    )
+    retry_on: list[RetryCondition] = Field(
+        default_factory=lambda: ["error", "timeout"],
+        min_length=1,
+        description="When to retry (`higress.io/proxy-next-upstream`): error, timeout, invalid_header (Higress maps "
+        "these three to Envoy's 5xx), http_429, http_500, http_502, http_503, http_504 (those status codes). "
+        "Default [error, timeout]. Needs attempts >= 1 when set.",
+    )
+
+    def problems(self) -> list[tuple[tuple, str]]:
+        found = []
+        if self.attempts == 0:
+            for name in ("per_try_timeout_seconds", "retry_on"):
+                if name in self.model_fields_set:
+                    found.append(((to_camel(name),), "has no effect without retries: set attempts >= 1 or remove it"))
+        return found
+
+
+class SkillResilience(Spec):
+    """Timeout, retries and version fallback of one skill's gateway route, as Higress Ingress annotations.
+
+    Circuit breaking and a fallback skill cannot be expressed per skill with Higress 2.2.1 and are refused.
+    """
+
+    timeout_seconds: Optional[int] = Field(
+        default=None,
+        ge=1,
+        le=3600,
+        description="Gateway timeout of one call to the skill in seconds, 1-3600, retries included "
+        "(`higress.io/timeout`). Default: the agent's `route.timeoutSeconds`.",
+    )
+    retries: SkillRetries = Field(default=SkillRetries(), description="Retries of failed calls. Default: none.")
+    version: Optional[Version] = Field(
+        default=None,
+        description="Pin: every call to the skill goes to this version's pods, whatever the rollout weights and "
+        "canary matches. Must be deployed (the agent's `version` or one of `rollout.versions`). "
+        "Default: unpinned (the rollout's weights and canaries apply).",
+    )
+    fallback_version: Optional[Version] = Field(
+        default=None,
+        description="Version that answers when the pinned `version` has no ready pod or answers one of `fallbackOn` "
+        "(Higress `higress.io/default-backend` on that version's Service, with `higress.io/custom-http-errors`). "
+        "Needs `version`; must be deployed (one of `rollout.versions`) and differ from it. Default: none.",
+    )
+    fallback_on: list[FallbackStatus] = Field(
+        default_factory=lambda: [502, 503, 504],
+        min_length=1,
+        description="Status codes of the pinned version (500-599) that send the call to `fallbackVersion`; "
+        "default [502, 503, 504]. Needs `fallbackVersion` when set.",
+    )
+    circuit_breaker: Optional[dict[str, Any]] = Field(
+        default=None,
+        description="Refused: Higress 2.2.1 has no circuit-breaker Ingress annotation, its chart installs no "
+        "DestinationRule, and outlier detection acts on a whole Service (every skill of the version), never on one "
+        "skill. Use `retries` and `fallbackVersion`.",
+    )
+    fallback_skill: Optional[Any] = Field(
+        default=None,
+        description="Refused: Higress falls back only to another Service at the same path (`higress.io/default-backend`), "
+        "so a different skill (another path) cannot be a fallback. Use `fallbackVersion`.",
+    )
+
+    def problems(self, route_timeout: int) -> list[tuple[tuple, str]]:
+        """Checks within the block; `route_timeout` is the agent's default timeout."""
+        found = [(("retries", *loc), msg) for loc, msg in self.retries.problems()]
+        timeout = self.timeout_seconds or route_timeout
+        per_try = self.retries.per_try_timeout_seconds
+        if per_try is not None and per_try > timeout:
+            found.append((("retries", "perTryTimeoutSeconds"), f"must be <= the skill's timeout ({timeout} s)"))
+        if self.fallback_version is not None and self.version is None:
+            found.append((("fallbackVersion",), "needs a pinned `version` to fall back from"))
+        if self.fallback_version is not None and self.fallback_version == self.version:
+            found.append((("fallbackVersion",), "must differ from the pinned version"))
+        if "fallback_on" in self.model_fields_set and self.fallback_version is None:
+            found.append((("fallbackOn",), "has no effect without fallbackVersion"))
+        if self.circuit_breaker is not None:
+            found.append((("circuitBreaker",), "is not supported: " + _CIRCUIT_BREAKER_REFUSAL))
+        if self.fallback_skill is not None:
+            found.append((("fallbackSkill",), "is not supported: " + _FALLBACK_SKILL_REFUSAL))
+        return found
+
+
+_CIRCUIT_BREAKER_REFUSAL = (
+    "Higress 2.2.1 has no circuit-breaker Ingress annotation and its chart installs no DestinationRule CRD; "
+    "outlier detection would act on the whole version Service (every skill), not this skill. Use retries and fallbackVersion"
+)
+_FALLBACK_SKILL_REFUSAL = (
+    "Higress falls back only to another Service at the same path (higress.io/default-backend); a different skill is "
+    "another path. Use fallbackVersion"
+)
+
+
 class A2ASkill(Spec):
     """A skill this agent exposes over A2A; becomes an AgentCard skill."""
 
@@ -272,6 +457,16 @@ class A2ASkill(Spec):
         description="Media types the skill returns; at least one; default [text/plain]. "
         "The AgentCard's defaultOutputModes are the union over all skills.",
     )
+    access: Optional[SkillAccess] = Field(
+        default=None,
+        description="Who may call this skill; replaces the agent's `a2aAccess` for it as a whole. "
+        "Default: the agent's `a2aAccess`.",
+    )
+    resilience: SkillResilience = Field(
+        default=SkillResilience(),
+        description="Timeout, retries and version pin/fallback of this skill's gateway route. "
+        "Default: the agent's route timeout, no retries, unpinned.",
+    )
 
 
 class A2ACall(Spec):
@@ -283,20 +478,22 @@ class A2ACall(Spec):
     """
 
     agent: AgentName = Field(
-        description="Name of the agent to call (an agent under agents/, not this one). An agent of another tenant "
-        "must list this agent's tenant in its `a2aAccess.allowTenants`."
+        description="Name of the agent to call (an agent under agents/, not this one). The skill's access rule (its "
+        "`access`, else the agent's `a2aAccess`) must admit this agent: same tenant unless sensitive, a tenant in "
+        "`allowTenants`, or this agent in `allowAgents`; otherwise the call is refused at this line."
     )
-    skill: SkillId = Field(description="Id of one of that agent's `a2aSkills`. Each agent/skill pair may appear once.")
-
-
-class A2AAccess(Spec):
-    """Who may call this agent's A2A skills besides agents of its own tenant that reference them."""
-
-    allow_tenants: list[DnsLabel] = Field(
-        default_factory=list,
-        description="Other tenants whose agents may reference this agent's skills in their `a2aCalls`. "
-        "Default: none (same-tenant callers only). Needs `a2aSkills`; callers still have to name the skill.",
+    skill: SkillId = Field(
+        description="Id of one of that agent's `a2aSkills`. Each agent/skill pair may appear once; it lets this agent "
+        "through that skill's gateway route only."
     )
+
+
+class A2AAccess(_AccessRule):
+    """Who may call this agent's A2A skills: the rule of every skill without an `access` of its own.
+
+    Agents of the agent's own tenant may call (unless `sensitive`), plus those of `allowTenants` and the agents
+    `allowAgents` names; each caller still has to name the skill in its `a2aCalls`.
+    """
 
 
 class McpAuth(Spec):
@@ -685,6 +882,11 @@ def version_slug(version: str) -> str:
     return "v" + re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
 
 
+def skill_slug(skill_id: str) -> str:
+    """A skill id as part of a Kubernetes object name ('.' and '_' are not allowed in every name)."""
+    return re.sub(r"[^a-z0-9-]+", "-", skill_id).strip("-")
+
+
 class AgentSpec(Spec):
     """One agent: `agents/<name>.yaml`.
 
@@ -696,7 +898,7 @@ class AgentSpec(Spec):
     name: AgentName = Field(
         description="Agent name: lower-case letters, digits and '-', starting with a letter, at most 40 characters; "
         "must equal the file name and be unique across all tenants. It names the gateway paths "
-        "(/api/v1/agents/<name>/chat, /api/v1/internal/a2a/<name>) and the Kubernetes objects, so renaming "
+        "(/api/v1/agents/<name>/chat, /api/v1/internal/a2a/<name>/<skill>) and the Kubernetes objects, so renaming "
         "replaces the agent."
     )
     tenant: DnsLabel = Field(
@@ -723,7 +925,8 @@ class AgentSpec(Spec):
         default_factory=list,
         alias="a2aSkills",
         description="Skills this agent exposes to other agents over A2A (the AgentCard skills); ids unique. "
-        "Any skill adds the A2A route /api/v1/internal/a2a/<name>, guarded by internal JWTs. Default: none.",
+        "Each skill that some agent calls gets its own A2A route /api/v1/internal/a2a/<name>/<id>, guarded by "
+        "internal JWTs that only its callers pass. Default: none.",
     )
     a2a_calls: list[A2ACall] = Field(
         default_factory=list,
@@ -733,7 +936,8 @@ class AgentSpec(Spec):
     a2a_access: A2AAccess = Field(
         default=A2AAccess(),
         alias="a2aAccess",
-        description="Which other tenants' agents may call this agent's skills. Default: same tenant only.",
+        description="Who may call this agent's skills (the rule of every skill without its own `access`): other "
+        "tenants, named agents, or only named agents (`sensitive`). Default: same tenant only.",
     )
     tools: list[ToolRef] = Field(
         default_factory=list, description="MCP servers whose tools the agent uses, at most one entry per server. Default: none."
@@ -831,13 +1035,49 @@ class AgentSpec(Spec):
                 found.append((("a2aCalls", i), f"duplicate reference to {call.agent}/{call.skill}"))
             if call.agent == self.name:
                 found.append((("a2aCalls", i, "agent"), "an agent cannot call its own A2A skills over the gateway"))
-        if self.a2a_access.allow_tenants and not self.a2a_skills:
+        if (self.a2a_access.allow_tenants or self.a2a_access.allow_agents) and not self.a2a_skills:
             found.append((("a2aAccess",), "allows callers but the agent exposes no a2aSkills"))
+        found += [(("a2aAccess", *loc), msg) for loc, msg in self.a2a_access.problems()]
+        for i, skill in enumerate(self.a2a_skills):
+            found += [(("a2aSkills", i, *loc), msg) for loc, msg in self._skill_problems(skill)]
+        ids = [s.id for s in self.a2a_skills]
+        if len(set(ids)) == len(ids):  # equal ids are reported as such
+            found += _duplicates([skill_slug(i) for i in ids], ("a2aSkills",), "id", "route name (skill ids differing only in '.' or '_')")
         found += self._rollout_problems()
         for i, rule in enumerate(self.egress):
             if rule.cidr in ("0.0.0.0/0", "::/0") and not rule.except_:
                 found.append((("egress", i, "cidr"), "egress to anywhere must exclude private ranges with `except`"))
         return found
+
+    def _skill_problems(self, skill: A2ASkill) -> list[tuple[tuple, str]]:
+        """A skill's access and resilience, against the agent's rule and its deployed versions."""
+        found: list[tuple[tuple, str]] = []
+        if skill.access is not None:
+            found += [(("access", *loc), msg) for loc, msg in skill.access.problems()]
+            if self.a2a_access.sensitive and not skill.access.sensitive and skill.access.allow_tenants:
+                found.append((("access", "allowTenants"), _SENSITIVE_TENANTS + " (the agent is sensitive)"))
+            if self.a2a_access.sensitive and "sensitive" in skill.access.model_fields_set and not skill.access.sensitive:
+                found.append((("access", "sensitive"), "the agent is sensitive (a2aAccess.sensitive): its skills cannot opt out"))
+        resilience = skill.resilience
+        found += [(("resilience", *loc), msg) for loc, msg in resilience.problems(self.route.timeout_seconds)]
+        deployed = [v.version for v in self.versions()]
+        for name, value in (("version", resilience.version), ("fallbackVersion", resilience.fallback_version)):
+            if value is not None and value not in deployed:
+                found.append((("resilience", name), f"version {value} is not deployed (deployed: {deployed}; add it to rollout.versions)"))
+        return found
+
+    def skill_rule(self, skill_id: str) -> SkillRule:
+        """The rule deciding who may call one of this agent's skills (its `access`, else `a2aAccess`)."""
+        index, skill = next((i, s) for i, s in enumerate(self.a2a_skills) if s.id == skill_id)
+        rule: _AccessRule = skill.access if skill.access is not None else self.a2a_access
+        return SkillRule(
+            skill=skill_id,
+            tenant=self.tenant,
+            allow_tenants=tuple(rule.allow_tenants),
+            allow_agents=tuple(rule.allow_agents),
+            sensitive=self.a2a_access.sensitive or rule.sensitive,
+            source=f"a2aSkills[{index}].access" if skill.access is not None else "a2aAccess",
+        )
 
     def _rollout_problems(self) -> list[tuple[tuple, str]]:
         if self.rollout is None:
@@ -1005,6 +1245,15 @@ class AgentCatalog:
 
     def agent(self, name: str) -> AgentSpec:
         return self._by_name[name]
+
+    def skill_callers(self, name: str) -> dict[str, list[AgentSpec]]:
+        """Per skill id of `name`, the agents whose `a2aCalls` name it (each already checked against the skill's rule)."""
+        out: dict[str, list[AgentSpec]] = {}
+        for caller in self._callers.get(name, []):
+            for call in caller.a2a_calls:
+                if call.agent == name:
+                    out.setdefault(call.skill, []).append(caller)
+        return out
 
     def callers_of(self, name: str) -> list[AgentSpec]:
         """Agents that reference one of `name`'s A2A skills."""
@@ -1363,12 +1612,12 @@ def _cross_file_checks(
             skills = [s.id for s in target[0].a2a_skills]
             if call.skill not in skills:
                 doc.report(("a2aCalls", i, "skill"), f"agent {call.agent!r} has no A2A skill {call.skill!r} (it has {skills})")
-            if target[0].tenant != spec.tenant and spec.tenant not in target[0].a2a_access.allow_tenants:
-                doc.report(
-                    ("a2aCalls", i, "agent"),
-                    f"agent {call.agent!r} is in tenant {target[0].tenant!r} and does not allow callers from "
-                    f"{spec.tenant!r} (its a2aAccess.allowTenants)",
-                )
+                continue
+            rule = target[0].skill_rule(call.skill)
+            refusal = rule.refusal(call.agent, spec.tenant, spec.name)
+            if refusal:
+                # the agent-wide rule is about the agent; a skill's own rule is about that skill
+                doc.report(("a2aCalls", i, "agent" if rule.source == "a2aAccess" else "skill"), refusal)
         if len(by_name[spec.name]) > 1:
             doc.report(("name",), f"duplicate agent name {spec.name!r} (agent names are global: they are gateway paths)")
         if spec.sandbox is not None and known_profiles is not None and spec.sandbox.profile not in known_profiles:

@@ -98,7 +98,7 @@ def test_valid_specs_load_and_plan_consistent_routes_and_cards(spec):
     card = build_agent_card(agent, GATEWAY)
     AgentCard.model_validate(card)
     assert [s["id"] for s in card["skills"]] == [s["id"] for s in spec["a2aSkills"]]
-    plans = _route_plans(agent, "tenant-x", AgentsSettings(), [])
+    plans = _route_plans(agent, "tenant-x", AgentsSettings(), {s.id: [("caller", "tenant-y")] for s in agent.a2a_skills})
     names = [p.route.name for p in plans]
     assert len(names) == len(set(names))
     primaries = [p for p in plans if not p.route.canary]

@@ -57,7 +57,7 @@ def _container(deploy: Registered) -> dict:
 @pytest.mark.parametrize("agent", sorted(NS))
 def test_every_agent_object_is_labelled_and_in_the_tenant_namespace(stack_run, agent):
     objects = _agent_objects(stack_run, agent)
-    assert len(objects) >= 9
+    assert len(objects) >= 8  # an agent whose skills nobody calls has no A2A route
     for r in objects:
         labels = r.inputs["metadata"]["labels"]
         assert labels["app.kubernetes.io/name"] == agent, r.name
@@ -265,37 +265,39 @@ def _ingresses(run: ProgramRun, agent: str) -> dict[str, Registered]:
 
 
 def test_chat_and_a2a_routes_are_higress_ingresses_with_sse_settings(stack_run):
-    routes = _ingresses(stack_run, "orchestrator")
-    assert set(routes) == {"orchestrator-chat", "orchestrator-a2a"}
-    chat, a2a = routes["orchestrator-chat"].inputs, routes["orchestrator-a2a"].inputs
+    chat = _ingresses(stack_run, "orchestrator")["orchestrator-chat"].inputs
+    a2a = _ingresses(stack_run, "conversation")["conversation-a2a-compose-v1"].inputs
     for ing, kind in ((chat, "public"), (a2a, "a2a")):
         assert ing["spec"]["ingressClassName"] == "higress"
         assert ing["metadata"]["namespace"] == "tenant-retail"
         assert ing["metadata"]["labels"][LABEL_ROUTE_KIND] == kind
         ann = ing["metadata"]["annotations"]
         assert ann["higress.io/match-method"] == "POST"
-        assert int(ann["higress.io/timeout"]) >= 600
         assert ann["higress.io/proxy-next-upstream"] == "off"
         assert ann["higress.io/response-header-control-update"] == "X-Accel-Buffering no"
         assert "higress.io/canary" not in ann
+    assert chat["metadata"]["annotations"]["higress.io/timeout"] == "600"  # the agent's route.timeoutSeconds
+    assert a2a["metadata"]["annotations"]["higress.io/timeout"] == "300"  # the skill's own
     chat_path = chat["spec"]["rules"][0]["http"]["paths"][0]
     assert chat_path["path"] == "/api/v1/agents/orchestrator/chat" and chat_path["pathType"] == "Exact"
     assert chat_path["backend"]["service"] == {"name": "orchestrator", "port": {"name": "http"}}
     assert chat["metadata"]["annotations"]["higress.io/rewrite-path"] == "/chat"
     a2a_path = a2a["spec"]["rules"][0]["http"]["paths"][0]
-    assert a2a_path["path"] == "/api/v1/internal/a2a/orchestrator" and a2a_path["pathType"] == "Prefix"
-    assert a2a["metadata"]["annotations"]["higress.io/rewrite-path"] == "/a2a"
-    # an agent without A2A skills has no internal route
+    assert a2a_path["path"] == "/api/v1/internal/a2a/conversation/compose-v1" and a2a_path["pathType"] == "Prefix"
+    assert a2a["metadata"]["annotations"]["higress.io/rewrite-path"] == "/a2a/compose-v1"
+    # no internal route for an agent without skills, nor for skills nobody calls (orchestrator's plan-v1)
     assert set(_ingresses(stack_run, "research-assistant")) == {"research-assistant-chat"}
+    assert set(_ingresses(stack_run, "orchestrator")) == {"orchestrator-chat"}
 
 
 def test_canary_by_weight_and_by_header(stack_run):
     routes = _ingresses(stack_run, "conversation")
+    # chat-v1 is pinned to 1.2.0: one route, no canaries
     assert set(routes) == {
         f"conversation-{kind}{suffix}"
-        for kind in ("chat", "a2a")
+        for kind in ("chat", "a2a-compose-v1")
         for suffix in ("", "-canary-v1-3-0", "-canary-v1-3-0-by-header")
-    }
+    } | {"conversation-a2a-chat-v1"}
     primary = routes["conversation-chat"].inputs
     weight = routes["conversation-chat-canary-v1-3-0"].inputs
     header = routes["conversation-chat-canary-v1-3-0-by-header"].inputs
@@ -337,11 +339,11 @@ def test_route_descriptors_match_the_ingresses(stack_run):
     for route in routes:
         labels = ingresses[(route.namespace, route.name)].inputs["metadata"]["labels"]
         assert labels[LABEL_ROUTE_KIND] == route.kind and labels[LABEL_AGENT] == route.agent
-    a2a = next(r for r in routes if r.name == "conversation-a2a")
-    assert a2a.allowed_caller_agents == ("research/research-assistant", "retail/orchestrator")
-    assert a2a.allowed_caller_tenants == ("research", "retail")
-    assert a2a.skill_ids == ("chat-v1", "compose-v1")
-    assert a2a.ingress_ref == "tenant-retail/conversation-a2a"
+    by_name = {r.name: r for r in routes}
+    chat, compose = by_name["conversation-a2a-chat-v1"], by_name["conversation-a2a-compose-v1"]
+    assert (chat.skill_ids, chat.allowed_caller_agents, chat.allowed_caller_tenants) == (("chat-v1",), ("retail/orchestrator",), ("retail",))
+    assert (compose.skill_ids, compose.allowed_caller_agents) == (("compose-v1",), ("research/research-assistant",))
+    assert compose.ingress_ref == "tenant-retail/conversation-a2a-compose-v1"
     assert stack_run.outputs["agentRoutes"]
 
 

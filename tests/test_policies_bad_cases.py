@@ -162,6 +162,19 @@ def _second_ingress(kind_label, path, name="order-assistant-extra"):
     return build
 
 
+def _sensitive_naming(*agents: str):
+    """Make the bundle's A2A skill sensitive, naming only `agents` as callers."""
+
+    def fn(p):
+        p["metadata"]["annotations"].update({
+            "agent-runtime.io/a2a-sensitive": "true",
+            "agent-runtime.io/a2a-allow-tenants": "",
+            "agent-runtime.io/a2a-allow-agents": ",".join(agents),
+        })
+
+    return fn
+
+
 def _disable_public_rule(p):
     p["spec"]["matchRules"].insert(0, {"ingress": [f"{R.TENANT_NS}/{R.AGENT}-chat"], "configDisable": True})
 
@@ -306,6 +319,50 @@ CASES = [
         "lacks label agent-runtime.io/auth",
         "jwt-auth-internal",
     ),
+    # A2A skills: the gateway's allow list against the skill's rule, and a timeout on every A2A route
+    Case(
+        "a2a-cross-tenant-not-allowed",
+        "a2a-skill-access-respected",
+        change(f"{R.AGENT}-a2a-route", lambda p: p["metadata"]["annotations"].__setitem__("agent-runtime.io/a2a-allow-tenants", "")),
+        "lets agent:research/analyst call skill 'refund-v1' of tenant 'retail', but research/analyst is in tenant 'research'",
+        f"{R.AGENT}-a2a-route",
+    ),
+    Case(
+        "a2a-sensitive-caller-not-named",
+        "a2a-skill-access-respected",
+        change(f"{R.AGENT}-a2a-route", _sensitive_naming("research/analyst")),
+        "retail/orchestrator may call a sensitive skill only if agent-runtime.io/a2a-allow-agents names it",
+        f"{R.AGENT}-a2a-route",
+    ),
+    Case(
+        "a2a-rule-missing-means-own-tenant",
+        "a2a-skill-access-respected",
+        change(f"{R.AGENT}-a2a-route", lambda p: p["metadata"].__setitem__("annotations", {"higress.io/timeout": "120"})),
+        "research/analyst is in tenant 'research'",
+        f"{R.AGENT}-a2a-route",
+    ),
+    Case(
+        "a2a-consumer-not-an-agent",
+        "a2a-skill-access-respected",
+        change("jwt-auth-internal", lambda p: p["spec"]["matchRules"][0]["config"]["allow"].append("corp-idp")),
+        "consumer 'corp-idp' is not an agent identity",
+        f"{R.AGENT}-a2a-route",
+    ),
+    Case(
+        "a2a-route-no-timeout",
+        "a2a-route-timeout",
+        change(f"{R.AGENT}-a2a-route", lambda p: p["metadata"]["annotations"].pop("higress.io/timeout")),
+        "A2A route has no positive higress.io/timeout (got None)",
+        f"{R.AGENT}-a2a-route",
+    ),
+    Case(
+        "a2a-route-zero-timeout",
+        "a2a-route-timeout",
+        change(f"{R.AGENT}-a2a-route", lambda p: p["metadata"]["annotations"].__setitem__("higress.io/timeout", "0")),
+        "(got '0')",
+        f"{R.AGENT}-a2a-route",
+        env="dev",
+    ),
     # registry vs routes
     Case("card-without-route", "registry-routes-consistent", add(ORPHAN_CARD), "agent 'ghost'", "ghost-agent-card"),
     Case("route-without-card", "registry-routes-consistent", lambda: R.without(f"{R.AGENT}-agent-card", resources=R.full_bundle() + [ORPHAN_CARD]), "route for agent 'order-assistant' has no AgentCard", f"{R.AGENT}-public-route"),
@@ -403,6 +460,7 @@ ALLOWED_COLLATERAL = {
     "nacos-untagged": {"nacos-image-supported"},  # an untagged Nacos image has no version to check either
     "plugin-wrong-namespace": {"public-routes-require-jwt"},  # Higress ignores the plugin, so the route is open
     "plugin-no-auth-label": {"a2a-routes-require-internal-auth"},  # an unlabelled plugin covers nothing
+    "a2a-path-labelled-public": {"a2a-route-timeout"},  # a chat route copied onto an A2A path carries no timeout
     "nacos-one-replica-prod": {"nacos-disruption-budget"},  # maxUnavailable 1 of 1 replica loses the quorum too
 }
 

@@ -34,6 +34,13 @@ L_AUTH = "agent-runtime.io/auth"
 GATEWAY_NAMESPACE = "higress-system"
 INGRESS_CLASS = "higress"
 A2A_PATH_PREFIX = "/api/v1/internal/a2a/"
+# what the program writes on each A2A Ingress (render/agent/routes.py): the skill's access rule
+A_A2A_SKILL = "agent-runtime.io/a2a-skill"
+A_A2A_ALLOW_TENANTS = "agent-runtime.io/a2a-allow-tenants"
+A_A2A_ALLOW_AGENTS = "agent-runtime.io/a2a-allow-agents"
+A_A2A_SENSITIVE = "agent-runtime.io/a2a-sensitive"
+A_TIMEOUT = "higress.io/timeout"
+AGENT_CONSUMER_PREFIX = "agent:"  # internal jwt-auth consumers are agent:<tenant>/<agent>
 
 T_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 T_STATEFULSET = "kubernetes:apps/v1:StatefulSet"

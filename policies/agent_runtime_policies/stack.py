@@ -7,6 +7,12 @@ from typing import Iterator, Optional
 from .framework import ENVIRONMENT_PROPS, require_environment, schema, stack_policy
 from .model import (
     A2A_PATH_PREFIX,
+    A_A2A_ALLOW_AGENTS,
+    A_A2A_ALLOW_TENANTS,
+    A_A2A_SENSITIVE,
+    A_A2A_SKILL,
+    A_TIMEOUT,
+    AGENT_CONSUMER_PREFIX,
     DYNAMIC_PREFIX,
     GATEWAY_NAMESPACE,
     INGRESS_CLASS,
@@ -311,6 +317,83 @@ def check_a2a_routes(resources: list[Res], cfg: dict) -> Found:
     )
 
 
+# ---------------------------------------------------------------- A2A skills: who may call, and for how long
+def _allow_list(r: Res, plugins: list[Res]) -> Optional[list]:
+    """The `allow` of the first plugin rule matching the route (Higress applies the first); None if none does."""
+    ident = f"{r.namespace}/{r.k8s_name}"
+    for plugin in plugins:
+        for rule in as_list(plugin.spec.get("matchRules")):
+            rule = as_dict(rule)
+            if ident in [str(i) for i in as_list(rule.get("ingress"))]:
+                return None if rule.get("configDisable") is True else as_list(as_dict(rule.get("config")).get("allow"))
+    return None
+
+
+def _csv(value: object) -> set[str]:
+    return {v.strip() for v in str(value or "").split(",") if v.strip()}
+
+
+def _a2a_routes(resources: list[Res], cfg: dict) -> Iterator[Res]:
+    for r in resources:
+        if _is_gateway_route(r, cfg) and route_kind(r, cfg) == "a2a" and not is_unknown(r.k8s_name):
+            yield r
+
+
+def _caller_refusal(consumer: str, tenant: str, annotations: dict) -> Optional[str]:
+    """Why the skill's rule (the route's annotations) does not admit this consumer; None when it does.
+
+    A route without the rule annotations admits its own tenant only: nothing crosses tenants implicitly.
+    """
+    if not consumer.startswith(AGENT_CONSUMER_PREFIX):
+        return f"consumer {consumer!r} is not an agent identity ({AGENT_CONSUMER_PREFIX}<tenant>/<agent>), so its tenant is unknown"
+    caller = consumer[len(AGENT_CONSUMER_PREFIX):]
+    caller_tenant = caller.split("/", 1)[0]
+    if caller in _csv(annotations.get(A_A2A_ALLOW_AGENTS)):
+        return None
+    if str(annotations.get(A_A2A_SENSITIVE)) == "true":
+        return f"{caller} may call a sensitive skill only if {A_A2A_ALLOW_AGENTS} names it"
+    if caller_tenant == tenant or caller_tenant in _csv(annotations.get(A_A2A_ALLOW_TENANTS)):
+        return None
+    return f"{caller} is in tenant {caller_tenant!r}, which neither {A_A2A_ALLOW_TENANTS} nor {A_A2A_ALLOW_AGENTS} admits"
+
+
+def check_a2a_skill_access(resources: list[Res], cfg: dict) -> Found:
+    plugins = _auth_plugins(resources, cfg, "internal")
+    for r in _a2a_routes(resources, cfg):
+        allow = _allow_list(r, plugins)
+        annotations = as_dict(r.metadata.get("annotations"))
+        if allow is None or any(is_unknown(v) for v in [*allow, *annotations.values()]):
+            continue  # unguarded routes are a2a-routes-require-internal-auth's; unknowns are decided at up
+        tenant = r.labels.get(L_TENANT)
+        if not isinstance(tenant, str):
+            yield (f"{r.where()}: A2A route has no {L_TENANT} label, so its callers' tenants cannot be checked. Fix: label it with the target agent's tenant.", r.urn)
+            continue
+        skill = annotations.get(A_A2A_SKILL, "<unnamed>")
+        for consumer in allow:
+            refusal = _caller_refusal(str(consumer), tenant, annotations)
+            if refusal:
+                yield (
+                    f"{r.where()}: the internal jwt-auth rule lets {consumer} call skill {skill!r} of tenant {tenant!r}, "
+                    f"but {refusal}. Fix: remove it from the rule's allow list, or allow it in the target agent's spec "
+                    "(the skill's access, or a2aAccess) so the program writes the rule.",
+                    r.urn,
+                )
+
+
+def check_a2a_route_timeouts(resources: list[Res], cfg: dict) -> Found:
+    for r in _a2a_routes(resources, cfg):
+        value = as_dict(r.metadata.get("annotations")).get(A_TIMEOUT)
+        if is_unknown(value):
+            continue
+        if not (isinstance(value, str) and value.isdigit() and int(value) > 0):
+            yield (
+                f"{r.where()}: A2A route has no positive {A_TIMEOUT} (got {value!r}), so a hung skill holds the caller "
+                "and a gateway connection indefinitely. Fix: set the skill's resilience.timeoutSeconds (or the agent's "
+                f"route.timeoutSeconds), which the program writes as {A_TIMEOUT}: \"<seconds>\".",
+                r.urn,
+            )
+
+
 # ---------------------------------------------------------------- registry vs routes
 def _registrations(resources: list[Res]) -> list[Res]:
     return [r for r in resources if r.type.startswith(DYNAMIC_PREFIX) and isinstance(r.props.get("registryKind"), str)]
@@ -452,6 +535,18 @@ POLICIES = [
         "a2a-routes-require-internal-auth",
         "Every A2A gateway route is covered by the internal-issuer jwt-auth WasmPlugin.",
         check_a2a_routes,
+        config_schema=ROUTE_SCHEMA,
+    ),
+    stack_policy(
+        "a2a-skill-access-respected",
+        "No A2A skill is callable across tenants (or, if sensitive, by an agent it does not name) unless its access rule allows it.",
+        check_a2a_skill_access,
+        config_schema=ROUTE_SCHEMA,
+    ),
+    stack_policy(
+        "a2a-route-timeout",
+        "Every A2A gateway route has a positive higress.io/timeout.",
+        check_a2a_route_timeouts,
         config_schema=ROUTE_SCHEMA,
     ),
     stack_policy(

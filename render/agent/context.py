@@ -39,6 +39,8 @@ class AgentContext:
     mcp_servers: list  # McpServerSpec | RemoteMcp, one per spec.tools entry
     callers: list[Peer]
     callees: list[Peer]
+    # skill id -> the (agent, tenant) pairs whose a2aCalls name it: each skill's gateway allow list
+    skill_callers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     sandbox_profile: Optional[SandboxProfileSettings] = None
     # from the gateway security settings: TLS for public routes, upstream mTLS for A2A routes
     public_tls: dict = field(default_factory=lambda: {"annotations": {}, "tls": []})
@@ -74,6 +76,7 @@ class AgentContext:
             mcp_servers=catalog.mcp_for(spec),
             callers=[Peer(c.name, c.tenant, namespace_of(c), c.port) for c in catalog.callers_of(spec.name)],
             callees=[Peer(n, catalog.agent(n).tenant, namespace_of(catalog.agent(n)), catalog.agent(n).port) for n in callee_names],
+            skill_callers={k: [(c.name, c.tenant) for c in v] for k, v in catalog.skill_callers(spec.name).items()},
             sandbox_profile=stack.sandbox_profile(spec.sandbox.profile) if spec.sandbox else None,
             public_tls=tls_for_public_routes(stack.security),
             a2a_annotations=a2a_mtls_annotations(stack.security, tenant.k8s_namespace, f"{spec.name}.{tenant.k8s_namespace}.svc"),

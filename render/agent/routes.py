@@ -1,16 +1,19 @@
-"""An agent's gateway routes: one Higress Ingress for chat, one for A2A (if it exposes skills), and their canaries.
+"""An agent's gateway routes: one Higress Ingress for chat, one per A2A skill that agents call, and their canaries.
 
 Canary versions are extra Ingresses with the `higress.io/canary*` annotations, so a
-rollback is a weight change. The same plans give the Agent component its Ingresses and
+rollback is a weight change. Each called skill has Ingresses of its own because the
+gateway's jwt-auth rules match whole Ingresses: that is how a skill's allow list can
+differ from its neighbours', and how its timeout, retries and version fallback (Higress
+annotations) stay its own. The same plans give the Agent component its Ingresses and
 the gateway security its RouteDescriptors, so the plugins guard exactly the routes made.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Mapping, Optional, Sequence
 
-from models.agent_spec import AgentCatalog, AgentSpec, ResolvedVersion
+from models.agent_spec import A2ASkill, AgentCatalog, AgentSpec, ResolvedVersion, SkillResilience, SkillRule, skill_slug
 from models.settings import AgentsSettings, StackConfig
 from render.agent.context import AgentContext
 from render.agent.labels import LABEL_VERSION
@@ -18,10 +21,18 @@ from render.gateway.higress import INGRESS_CLASS
 
 CHAT_PATH = "/api/v1/agents/{agent}/chat"
 A2A_PATH = "/api/v1/internal/a2a/{agent}"
+A2A_SKILL_PATH = A2A_PATH + "/{skill}"
 AGENT_CHAT_PATH = "/chat"  # the agent's own paths, after the gateway's rewrite
 AGENT_A2A_PATH = "/a2a"
 LABEL_ROUTE_KIND = "agent-runtime.io/route-kind"
 SKIP_AWAIT = "pulumi.com/skipAwait"
+# the skill's access rule, on its A2A Ingresses: the policy pack checks the gateway's allow lists against it
+ANN_SKILL = "agent-runtime.io/a2a-skill"
+ANN_ALLOW_TENANTS = "agent-runtime.io/a2a-allow-tenants"
+ANN_ALLOW_AGENTS = "agent-runtime.io/a2a-allow-agents"
+ANN_SENSITIVE = "agent-runtime.io/a2a-sensitive"
+
+Caller = tuple[str, str]  # (agent, tenant)
 
 
 @dataclass(frozen=True)
@@ -57,16 +68,18 @@ def backend_service(spec: AgentSpec, version: ResolvedVersion) -> str:
 
 @dataclass(frozen=True)
 class IngressPlan:
-    """One Ingress to create: the route it serves, the Service behind it, its Higress annotations."""
+    """One Ingress to create: the route it serves, the Service behind it (and the fallback one), its Higress annotations."""
 
     route: RouteDescriptor
     service: str
     annotations: dict
+    # Higress resolves `higress.io/default-backend` when it reads the Ingress: the Service must exist first
+    fallback_service: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class _RouteKind:
-    """Chat or A2A: its path at the gateway, at the agent, and who may call it."""
+    """Chat or one A2A skill: its path at the gateway, who may call it, and its primary version."""
 
     kind: Literal["public", "a2a"]
     suffix: str
@@ -75,17 +88,19 @@ class _RouteKind:
     allowed_caller_agents: tuple[str, ...] = ()
     allowed_caller_tenants: tuple[str, ...] = ()
     skill_ids: tuple[str, ...] = ()
+    pinned: Optional[ResolvedVersion] = None  # a skill pinned to one version: no canaries
+    fallback: Optional[ResolvedVersion] = None
 
 
-def _route_annotations(spec: AgentSpec, rewrite: str) -> dict:
+def _route_annotations(rewrite: str, timeout_seconds: int) -> dict:
     """What every Ingress of the agent tells Higress: a streamed POST, rewritten to the agent's own path."""
     return {
         "higress.io/match-method": "POST",
-        # chat is one exact path; A2A is a prefix (/<agent> and /<agent>/<skill>) rewritten to /a2a[/<skill>]
+        # chat is one exact path; a skill is a prefix (/<agent>/<skill>[/...]) rewritten to /a2a/<skill>[/...]
         "higress.io/rewrite-path": rewrite,
         # the route timeout bounds a whole SSE stream: keep it long
-        "higress.io/timeout": str(spec.route.timeout_seconds),
-        # a streamed POST must never be replayed on another pod
+        "higress.io/timeout": str(timeout_seconds),
+        # a streamed POST must never be replayed on another pod (a skill may opt in: _retry_annotations)
         "higress.io/proxy-next-upstream": "off",
         # tell any proxy in front of the gateway not to buffer the event stream
         "higress.io/response-header-control-update": "X-Accel-Buffering no",
@@ -97,22 +112,71 @@ def _route_annotations(spec: AgentSpec, rewrite: str) -> dict:
     }
 
 
-def _route_kinds(spec: AgentSpec, callers: list[tuple[str, str]]) -> list[_RouteKind]:
-    """Chat, and A2A when the agent exposes skills (only A2A routes name callers and skills)."""
-    kinds = [_RouteKind("public", "chat", CHAT_PATH.format(agent=spec.name), _route_annotations(spec, AGENT_CHAT_PATH))]
-    if spec.a2a_skills:
-        kinds.append(
-            _RouteKind(
-                "a2a",
-                "a2a",
-                A2A_PATH.format(agent=spec.name),
-                _route_annotations(spec, AGENT_A2A_PATH),
-                # qualified: a same-named agent in another allowed tenant is not a caller
-                allowed_caller_agents=tuple(sorted({f"{t}/{a}" for a, t in callers})),
-                allowed_caller_tenants=tuple(sorted({t for _, t in callers})),
-                skill_ids=tuple(s.id for s in spec.a2a_skills),
-            )
-        )
+def _retry_annotations(resilience: SkillResilience) -> dict:
+    """Higress retry annotations (pkg/ingress/kube/annotations/retry.go): tries are retries after the first attempt."""
+    retries = resilience.retries
+    if retries.attempts == 0:
+        return {"higress.io/proxy-next-upstream": "off"}
+    out = {
+        "higress.io/proxy-next-upstream-tries": str(retries.attempts),
+        "higress.io/proxy-next-upstream": ",".join(retries.retry_on),
+    }
+    if retries.per_try_timeout_seconds is not None:
+        out["higress.io/proxy-next-upstream-timeout"] = str(retries.per_try_timeout_seconds)
+    return out
+
+
+def _fallback_annotations(spec: AgentSpec, resilience: SkillResilience, fallback: Optional[ResolvedVersion]) -> dict:
+    """Higress fallback (default_backend.go): another Service on no healthy endpoint or on the listed status codes."""
+    if fallback is None:
+        return {}
+    return {
+        "higress.io/default-backend": backend_service(spec, fallback),
+        "higress.io/custom-http-errors": ",".join(str(c) for c in resilience.fallback_on),
+    }
+
+
+def _access_annotations(rule: SkillRule) -> dict:
+    """The skill's rule, written where the policy pack can hold the gateway's allow list against it."""
+    return {
+        ANN_SKILL: rule.skill,
+        ANN_ALLOW_TENANTS: ",".join(rule.allow_tenants),
+        ANN_ALLOW_AGENTS: ",".join(rule.allow_agents),
+        ANN_SENSITIVE: "true" if rule.sensitive else "false",
+    }
+
+
+def _version(spec: AgentSpec, version: Optional[str]) -> Optional[ResolvedVersion]:
+    return next(v for v in spec.versions() if v.version == version) if version else None
+
+
+def _skill_route(spec: AgentSpec, skill: A2ASkill, callers: Sequence[Caller]) -> _RouteKind:
+    """One skill's route: its callers (qualified: a same-named agent in another tenant is not one), rule and resilience."""
+    resilience = skill.resilience
+    fallback = _version(spec, resilience.fallback_version)
+    annotations = {
+        **_route_annotations(f"{AGENT_A2A_PATH}/{skill.id}", resilience.timeout_seconds or spec.route.timeout_seconds),
+        **_retry_annotations(resilience),
+        **_fallback_annotations(spec, resilience, fallback),
+        **_access_annotations(spec.skill_rule(skill.id)),
+    }
+    return _RouteKind(
+        "a2a",
+        f"a2a-{skill_slug(skill.id)}",
+        A2A_SKILL_PATH.format(agent=spec.name, skill=skill.id),
+        annotations,
+        allowed_caller_agents=tuple(sorted({f"{t}/{a}" for a, t in callers})),
+        allowed_caller_tenants=tuple(sorted({t for _, t in callers})),
+        skill_ids=(skill.id,),
+        pinned=_version(spec, resilience.version),
+        fallback=fallback,
+    )
+
+
+def _route_kinds(spec: AgentSpec, skill_callers: Mapping[str, Sequence[Caller]]) -> list[_RouteKind]:
+    """Chat, and one route per skill some agent calls: a skill nobody calls has no route, so nobody reaches it."""
+    kinds = [_RouteKind("public", "chat", CHAT_PATH.format(agent=spec.name), _route_annotations(AGENT_CHAT_PATH, spec.route.timeout_seconds))]
+    kinds += [_skill_route(spec, s, skill_callers[s.id]) for s in spec.a2a_skills if skill_callers.get(s.id)]
     return kinds
 
 
@@ -168,28 +232,32 @@ def _plan(spec: AgentSpec, namespace: str, route: _RouteKind, name: str, version
         ),
         service=backend_service(spec, version),
         annotations={**route.annotations, **canary},
+        fallback_service=backend_service(spec, route.fallback) if route.fallback else None,
     )
 
 
 def route_plans(
-    spec: AgentSpec, namespace: str, settings: AgentsSettings, callers: list[tuple[str, str]]
+    spec: AgentSpec, namespace: str, settings: AgentsSettings, skill_callers: Mapping[str, Sequence[Caller]]
 ) -> list[IngressPlan]:
-    """Every Ingress of an agent: chat, A2A (if it exposes skills) and their canaries.
+    """Every Ingress of an agent: chat, each called skill, and their canaries (none for a skill pinned to a version).
 
-    `callers` are (agent, tenant) pairs; `settings` does not change the plan.
+    `skill_callers` maps a skill id to its (agent, tenant) callers; `settings` does not change the plan.
     """
     versions = spec.versions()
     primary = next(v for v in versions if v.primary)
     plans = []
-    for route in _route_kinds(spec, callers):
+    for route in _route_kinds(spec, skill_callers):
+        if route.pinned is not None:
+            plans.append(_plan(spec, namespace, route, f"{spec.name}-{route.suffix}", route.pinned, {}))
+            continue
         plans.append(_plan(spec, namespace, route, f"{spec.name}-{route.suffix}", primary, {}))
         plans += [_plan(spec, namespace, route, name, v, canary) for name, v, canary in _canaries(spec, versions, route.suffix)]
     return plans
 
 
-def callers_of(spec: AgentSpec, catalog: AgentCatalog) -> list[tuple[str, str]]:
-    """The (agent, tenant) pairs that call this agent."""
-    return [(c.name, c.tenant) for c in catalog.callers_of(spec.name)]
+def skill_callers_of(spec: AgentSpec, catalog: AgentCatalog) -> dict[str, list[Caller]]:
+    """Per skill id, the (agent, tenant) pairs whose a2aCalls name it."""
+    return {skill: [(c.name, c.tenant) for c in callers] for skill, callers in catalog.skill_callers(spec.name).items()}
 
 
 def route_descriptors(catalog: AgentCatalog, stack: StackConfig) -> list[RouteDescriptor]:
@@ -198,7 +266,7 @@ def route_descriptors(catalog: AgentCatalog, stack: StackConfig) -> list[RouteDe
     for spec in catalog.agents:
         tenant = stack.tenant(spec.tenant)
         assert tenant is not None, "specs are validated against the stack's tenants"
-        routes += [p.route for p in route_plans(spec, tenant.k8s_namespace, stack.agents, callers_of(spec, catalog))]
+        routes += [p.route for p in route_plans(spec, tenant.k8s_namespace, stack.agents, skill_callers_of(spec, catalog))]
     return routes
 
 

@@ -313,8 +313,9 @@ def test_a_canary_weight_change_updates_only_the_canary_routes(e2e, deployed):
         spec["rollout"]["versions"][1]["weight"] = 30
 
     expected = change_agent(e2e, "conversation", shift)
+    # chat-v1 is pinned to 1.2.0 (no canary); compose-v1 follows the rollout
     assert sorted(urn.split("::")[-1] for urn in expected) == [
-        "agent-conversation-ingress-a2a-canary-v1-3-0", "agent-conversation-ingress-chat-canary-v1-3-0"
+        "agent-conversation-ingress-a2a-compose-v1-canary-v1-3-0", "agent-conversation-ingress-chat-canary-v1-3-0"
     ]
     assert set(expected.values()) == {"update"}
     weights = {
@@ -322,7 +323,7 @@ def test_a_canary_weight_change_updates_only_the_canary_routes(e2e, deployed):
         for i in json.loads(e2e.kubectl("get", "ingress", "-n", "tenant-retail", "-o", "json").stdout)["items"]
         if "canary-weight" in json.dumps(i["metadata"].get("annotations", {}))
     }
-    assert weights == {"conversation-chat-canary-v1-3-0": "30", "conversation-a2a-canary-v1-3-0": "30"}, weights
+    assert weights == {"conversation-chat-canary-v1-3-0": "30", "conversation-a2a-compose-v1-canary-v1-3-0": "30"}, weights
 
 
 def test_a_prompt_change_is_pushed_to_the_subscribed_agent_and_rolls_no_pod(e2e, deployed):

@@ -187,10 +187,18 @@ def agent_resources(agent: str = AGENT, ns: str = TENANT_NS) -> list[Resource]:
                     "name": f"{agent}-a2a",
                     "namespace": ns,
                     "labels": {**labels, "agent-runtime.io/route-kind": "a2a"},
+                    # the skill's rule as the program writes it: research may call refund-v1 too
+                    "annotations": {
+                        "higress.io/timeout": "120",
+                        "agent-runtime.io/a2a-skill": "refund-v1",
+                        "agent-runtime.io/a2a-allow-tenants": "research",
+                        "agent-runtime.io/a2a-allow-agents": "",
+                        "agent-runtime.io/a2a-sensitive": "false",
+                    },
                 },
                 "spec": {
                     "ingressClassName": "higress",
-                    "rules": [{"http": {"paths": [{"path": f"/api/v1/internal/a2a/{agent}", "pathType": "Prefix", "backend": {"service": {"name": agent, "port": {"number": 80.0}}}}]}}],
+                    "rules": [{"http": {"paths": [{"path": f"/api/v1/internal/a2a/{agent}/refund-v1", "pathType": "Prefix", "backend": {"service": {"name": agent, "port": {"number": 80.0}}}}]}}],
                 },
             },
         ),
@@ -206,6 +214,10 @@ def agent_resources(agent: str = AGENT, ns: str = TENANT_NS) -> list[Resource]:
             },
         ),
     ]
+
+
+# who each jwt-auth plugin lets through: an end-user issuer, and agents of the route's tenant and of research
+ALLOWED = {"public": ["public-issuer"], "internal": ["agent:retail/orchestrator", "agent:research/analyst"]}
 
 
 def auth_plugins(routes: Optional[dict[str, list[str]]] = None) -> list[Resource]:
@@ -231,7 +243,7 @@ def auth_plugins(routes: Optional[dict[str, list[str]]] = None) -> list[Resource
                         "priority": 340.0,
                         "failStrategy": "FAIL_CLOSE",
                         "defaultConfig": {"consumers": [{"name": f"{auth}-issuer", "issuer": f"https://{auth}.example.com", "jwks": "{\"keys\":[]}"}]},
-                        "matchRules": [{"ingress": ingresses, "config": {"allow": [f"{auth}-issuer"]}}],
+                        "matchRules": [{"ingress": ingresses, "config": {"allow": list(ALLOWED[auth])}}],
                     },
                 },
             )

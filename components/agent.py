@@ -85,7 +85,7 @@ class Agent(pulumi.ComponentResource):
         spec = context.spec
         labels = agent_labels(spec, context.stack_labels)
         self.namespace = context.namespace
-        self.card = build_agent_card(spec, context.gateway_base_url)
+        self.card = build_agent_card(spec, context.gateway_base_url, context.skill_callers)
 
         _service_account(self, name, context, labels)
         if spec.sandbox is not None:
@@ -261,7 +261,7 @@ def _workload(
     context = args.context
     spec = context.spec
     runtime = runtime_config(context, version)
-    data = config_map_data(context, runtime, build_agent_card(spec, context.gateway_base_url, version.version))
+    data = config_map_data(context, runtime, build_agent_card(spec, context.gateway_base_url, context.skill_callers, version.version))
     config_map = k8s.core.v1.ConfigMap(
         f"{rname}-config",
         metadata=_metadata(context, f"{full}-config", labels),

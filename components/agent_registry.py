@@ -18,6 +18,7 @@ from models.agent_spec import AgentCatalog, McpServerSpec
 from models.settings import StackConfig
 from nacos_registry import AgentCard, McpServer, NacosNamespace
 from render.agent.card import build_agent_card
+from render.agent.routes import skill_callers_of
 from render.gateway.higress import gateway_base_url
 
 MCP_PROTOCOLS = {"sse": "mcp-sse", "streamable-http": "mcp-streamable"}
@@ -98,7 +99,7 @@ class AgentRegistry(pulumi.ComponentResource):
             spec.name: AgentCard(
                 f"{name}-card-{spec.name}",
                 namespace_id=stack.tenant(spec.tenant).nacos_namespace,
-                card=build_agent_card(spec, base_url),
+                card=build_agent_card(spec, base_url, skill_callers_of(spec, catalog)),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespaces[spec.tenant]]),
             )
             for spec in catalog.agents

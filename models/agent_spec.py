@@ -926,7 +926,8 @@ class AgentSpec(Spec):
         alias="a2aSkills",
         description="Skills this agent exposes to other agents over A2A (the AgentCard skills); ids unique. "
         "Each skill that some agent calls gets its own A2A route /api/v1/internal/a2a/<name>/<id>, guarded by "
-        "internal JWTs that only its callers pass. Default: none.",
+        "internal JWTs that only its callers pass; the agents that call every skill also get the agent-wide route "
+        "/api/v1/internal/a2a/<name> (the AgentCard's url when it exists). Default: none.",
     )
     a2a_calls: list[A2ACall] = Field(
         default_factory=list,

@@ -1,4 +1,5 @@
-"""A2A per skill: who may call each skill (spec check, gateway routes and jwt-auth allow lists) and its resilience.
+"""A2A per skill: who may call each skill (spec check, gateway routes and jwt-auth allow lists), its resilience,
+and the agent-wide route the AgentCard names (only the callers of every skill).
 
 Specs are written to a temporary agents/ directory (never the repo's agents/): a target agent
 `vault` in tenant retail exposing skills, and one caller per case. The fixture stacks' own
@@ -14,12 +15,16 @@ from typing import Optional
 
 import pytest
 import yaml
+from a2a.types import AgentCard
 
 from models.agent_spec import AgentSpecError, load_agent_specs
+from render.agent.card import build_agent_card
 from render.agent.routes import (
+    A2A_PATH,
     ANN_ALLOW_AGENTS,
     ANN_ALLOW_TENANTS,
     ANN_SENSITIVE,
+    ANN_SKILLS,
     IngressPlan,
     route_descriptors,
     route_plans,
@@ -27,7 +32,8 @@ from render.agent.routes import (
 )
 from render.gateway.routes import a2a_allowed_consumers, routes_from_descriptors
 from models.settings import parse_stack_config
-from harness import FIXTURE_AGENTS, stack_file_config
+from harness import FIXTURE_AGENTS, run_program, stack_file_config
+from policy_cases import support as S
 
 TENANTS = ["retail", "research"]
 MODEL = {"provider": "openai", "model": "gpt-4.1", "apiKey": {"secretKeyRef": {"name": "model-credentials", "key": "openai-api-key"}}}
@@ -115,10 +121,11 @@ def test_skill_permission_matrix(tmp_path: Path, case: Access):
     catalog = _load(tmp_path, target, caller)
     plans = _plans(catalog, "vault")
     route = plans["vault-a2a-ledger"]
-    assert set(plans) == {"vault-chat", "vault-a2a-ledger"}
+    # one skill: its caller calls every skill, so the agent-wide route (the card's URL) admits it too
+    assert set(plans) == {"vault-chat", "vault-a2a", "vault-a2a-ledger"}
     assert route.route.path == "/api/v1/internal/a2a/vault/ledger"
     assert route.route.allowed_caller_agents == (f"{case.caller_tenant}/caller",)
-    assert _allow(catalog, "vault-a2a-ledger") == [f"agent:{case.caller_tenant}/caller"]
+    assert _allow(catalog, "vault-a2a-ledger") == _allow(catalog, "vault-a2a") == [f"agent:{case.caller_tenant}/caller"]
     rule = case.skill_access if case.skill_access is not None else case.agent_access
     assert route.annotations[ANN_ALLOW_TENANTS] == ",".join(rule.get("allowTenants", []))
     assert route.annotations[ANN_ALLOW_AGENTS] == ",".join(rule.get("allowAgents", []))
@@ -148,6 +155,124 @@ def test_each_skill_gets_its_own_route_and_allow_list(tmp_path: Path):
     assert plans["vault-a2a-balance-read"].annotations["higress.io/rewrite-path"] == "/a2a/balance.read"
     assert _allow(catalog, "vault-a2a-balance-read") == ["agent:research/analyst", "agent:retail/teller"]
     assert _allow(catalog, "vault-a2a-transfer") == ["agent:retail/teller"]
+    # nobody calls audit, so nobody may call every skill: no agent-wide route, and the card names a skill route
+    card = _card(catalog, "vault")
+    assert card["url"] == GATEWAY + "/api/v1/internal/a2a/vault/balance.read"
+    assert [i["url"] for i in card["additionalInterfaces"]] == [
+        GATEWAY + "/api/v1/internal/a2a/vault/balance.read", GATEWAY + "/api/v1/internal/a2a/vault/transfer"
+    ]
+    _assert_card_names_only_routes(catalog, "vault")
+
+
+# ---------------------------------------------------------------- the agent-wide route and the AgentCard
+
+GATEWAY = "http://higress-gateway.higress-system.svc.cluster.local"
+
+
+def _card(catalog, agent: str) -> dict:
+    spec = catalog.agent(agent)
+    card = build_agent_card(spec, GATEWAY, skill_callers_of(spec, catalog))
+    AgentCard.model_validate(card)  # what the registry provider and A2A clients read
+    return card
+
+
+def _assert_card_names_only_routes(catalog, agent: str) -> None:
+    """The card's url and every interface it lists are paths of Ingresses the program makes."""
+    card = _card(catalog, agent)
+    paths = {p.route.path for p in _plans(catalog, agent).values() if p.route.kind == "a2a"}
+    urls = [card["url"], *(i["url"] for i in card.get("additionalInterfaces", []))]
+    assert all(u.startswith(GATEWAY) and u.removeprefix(GATEWAY) in paths for u in urls), (urls, paths)
+    assert {u.removeprefix(GATEWAY) for u in urls} == paths
+    assert all(i["transport"] == card["preferredTransport"] == "JSONRPC" for i in card.get("additionalInterfaces", []))
+
+
+def _bank(tmp_path: Path, *callers: dict, **vault):
+    """vault exposes balance.read (research may call it) and transfer (its own tenant only)."""
+    target = _agent(
+        "vault", "retail",
+        a2aAccess={"allowTenants": ["research"]},
+        a2aSkills=[_skill("balance.read", resilience={"timeoutSeconds": 90}), _skill("transfer", access={}, resilience={"timeoutSeconds": 30})],
+        **vault,
+    )
+    return _load(tmp_path, target, *callers)
+
+
+BOTH = [{"agent": "vault", "skill": "balance.read"}, {"agent": "vault", "skill": "transfer"}]
+
+
+def test_the_card_url_is_the_agent_wide_route_for_the_callers_of_every_skill(tmp_path: Path):
+    """teller calls both skills; analyst (research) only balance.read; clerk only transfer."""
+    catalog = _bank(
+        tmp_path,
+        _agent("teller", "retail", a2aCalls=BOTH),
+        _agent("analyst", "research", a2aCalls=[BOTH[0]]),
+        _agent("clerk", "retail", a2aCalls=[BOTH[1]]),
+    )
+    plans = _plans(catalog, "vault")
+    assert set(plans) == {"vault-chat", "vault-a2a", "vault-a2a-balance-read", "vault-a2a-transfer"}
+    card = _card(catalog, "vault")
+    assert card["url"] == GATEWAY + A2A_PATH.format(agent="vault") == GATEWAY + plans["vault-a2a"].route.path
+    assert [i["url"].removeprefix(GATEWAY) for i in card["additionalInterfaces"]] == [
+        "/api/v1/internal/a2a/vault", "/api/v1/internal/a2a/vault/balance.read", "/api/v1/internal/a2a/vault/transfer"
+    ]
+    _assert_card_names_only_routes(catalog, "vault")
+    # the intersection of the skills' allow lists: a caller of one skill only is not on it
+    assert _allow(catalog, "vault-a2a-balance-read") == ["agent:research/analyst", "agent:retail/teller"]
+    assert _allow(catalog, "vault-a2a-transfer") == ["agent:retail/clerk", "agent:retail/teller"]
+    assert _allow(catalog, "vault-a2a") == ["agent:retail/teller"]
+    wide = plans["vault-a2a"]
+    assert wide.route.skill_ids == ("balance.read", "transfer")
+    assert wide.annotations[ANN_SKILLS] == "balance.read,transfer"
+    assert not any(k in wide.annotations for k in (ANN_ALLOW_AGENTS, ANN_ALLOW_TENANTS, ANN_SENSITIVE))
+    # the longest skill timeout (the skill is in the body), never replayed, rewritten to the agent's /a2a
+    assert wide.annotations["higress.io/timeout"] == "90"
+    assert wide.annotations["higress.io/proxy-next-upstream"] == "off"
+    assert wide.annotations["higress.io/rewrite-path"] == "/a2a"
+
+
+def test_no_caller_of_every_skill_means_no_agent_wide_route(tmp_path: Path):
+    """An empty jwt-auth allow list is refused by Higress ("allow cannot be empty") and means the whole tenant to
+    a2a_allowed_consumers: the route is not made, and the card's url is the first called skill's route."""
+    catalog = _bank(tmp_path, _agent("analyst", "research", a2aCalls=[BOTH[0]]), _agent("clerk", "retail", a2aCalls=[BOTH[1]]))
+    plans = _plans(catalog, "vault")
+    assert set(plans) == {"vault-chat", "vault-a2a-balance-read", "vault-a2a-transfer"}
+    assert _card(catalog, "vault")["url"] == GATEWAY + "/api/v1/internal/a2a/vault/balance.read"
+    _assert_card_names_only_routes(catalog, "vault")
+
+
+def test_an_agent_nobody_calls_has_no_a2a_route_and_its_card_lists_no_interface(tmp_path: Path):
+    catalog = _bank(tmp_path)
+    assert set(_plans(catalog, "vault")) == {"vault-chat"}
+    card = _card(catalog, "vault")
+    assert card["url"] == GATEWAY + "/api/v1/internal/a2a/vault" and "additionalInterfaces" not in card
+
+
+def test_the_agent_wide_route_follows_the_rollout_and_the_skills_pin(tmp_path: Path):
+    catalog = _bank(tmp_path, _agent("teller", "retail", a2aCalls=BOTH), rollout={"versions": CANARY})
+    plans = _plans(catalog, "vault")
+    assert plans["vault-a2a-canary-v1-1-0"].annotations["higress.io/canary-weight"] == "10"
+    assert plans["vault-a2a-canary-v1-1-0"].route.allowed_caller_agents == ("retail/teller",)
+    assert plans["vault-a2a-canary-v1-1-0"].route.path == "/api/v1/internal/a2a/vault"
+
+
+def _pinned(tmp_path: Path, pins: tuple[str, str]):
+    target = _agent("vault", "retail", rollout={"versions": CANARY},
+                    a2aSkills=[_skill("balance.read", resilience={"version": pins[0]}), _skill("transfer", resilience={"version": pins[1]})])
+    return _load(tmp_path, target, _agent("teller", "retail", a2aCalls=BOTH))
+
+
+def test_skills_pinned_to_one_version_pin_the_agent_wide_route(tmp_path: Path):
+    catalog = _pinned(tmp_path, ("1.1.0", "1.1.0"))
+    wide = [p for n, p in _plans(catalog, "vault").items() if n.startswith("vault-a2a") and p.route.path == "/api/v1/internal/a2a/vault"]
+    assert [(p.route.name, p.service, p.route.version) for p in wide] == [("vault-a2a", "vault-v1-1-0", "1.1.0")]
+
+
+def test_skills_pinned_to_different_versions_leave_no_agent_wide_route(tmp_path: Path):
+    """No one version serves both skills as pinned: callers use the skill routes the card lists."""
+    catalog = _pinned(tmp_path, ("1.0.0", "1.1.0"))
+    assert "vault-a2a" not in _plans(catalog, "vault")
+    assert _card(catalog, "vault")["url"] == GATEWAY + "/api/v1/internal/a2a/vault/balance.read"
+    _assert_card_names_only_routes(catalog, "vault")
 
 
 def test_a_call_to_a_skill_the_target_does_not_expose_is_refused_at_the_call(tmp_path: Path):
@@ -263,3 +388,43 @@ def test_the_fixture_routes_carry_each_skill_rule_and_resilience(stack_run):
     assert allow["tenant-retail/conversation-a2a-compose-v1"] == ["agent:research/research-assistant"]
     catalog = load_agent_specs(FIXTURE_AGENTS, tenants=[t.name for t in stack.tenants], sandbox_profiles=["code-exec"])
     assert set(allow) == {r.ingress_ref for r in route_descriptors(catalog, stack) if r.kind == "a2a"}
+
+
+def test_the_program_makes_the_card_route_and_the_policy_pack_holds_it_to_every_skill(tmp_path: Path):
+    """The whole program (registry on): the card's url and interfaces are Ingresses it makes, the internal jwt-auth
+    rule of the agent-wide route allows only teller, and the policy pack passes it but refuses a wider allow list."""
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    specs = [
+        _agent("vault", "retail", a2aAccess={"allowTenants": ["research"]}, a2aSkills=[_skill("balance.read"), _skill("transfer", access={})]),
+        _agent("teller", "retail", a2aCalls=BOTH),
+        _agent("analyst", "research", a2aCalls=[BOTH[0]]),
+    ]
+    for spec in specs:
+        (agents / f"{spec['name']}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    run = run_program(
+        "dev",
+        overrides={"registry": {"enabled": True, "serverAddr": "http://127.0.0.1:8848"},
+                   "agents": {"directory": str(agents), "externalSecrets": [f"{t}/model-credentials" for t in TENANTS]}},
+        secrets={"registryPassword": "registry-pass-123"},
+    )
+    paths = {r.inputs["spec"]["rules"][0]["http"]["paths"][0]["path"]: r.k8s_name for r in run.of_type("kubernetes:networking.k8s.io/v1:Ingress")}
+    card = next(r.inputs["card"] for r in run.of_type("pulumi-python:dynamic:Resource")
+                if r.inputs.get("registryKind") == "AgentCard" and r.inputs["agentName"] == "vault")
+    base = card["url"].removesuffix("/api/v1/internal/a2a/vault")
+    assert paths[card["url"].removeprefix(base)] == "vault-a2a"
+    assert [paths[i["url"].removeprefix(base)] for i in card["additionalInterfaces"]] == ["vault-a2a", "vault-a2a-balance-read", "vault-a2a-transfer"]
+    plugin = next(p for p in run.of_type("kubernetes:extensions.higress.io/v1alpha1:WasmPlugin") if p.inputs["metadata"]["name"] == "ar-jwt-auth-internal")
+    allow = {ref: rule["config"]["allow"] for rule in plugin.inputs["spec"]["matchRules"] for ref in rule["ingress"]}
+    assert allow["tenant-retail/vault-a2a"] == ["agent:retail/teller"]
+    assert allow["tenant-retail/vault-a2a-balance-read"] == ["agent:research/analyst", "agent:retail/teller"]
+
+    resources = S.from_registered(run.resources)
+    a2a = {"a2a-skill-access-respected", "a2a-route-timeout", "a2a-routes-require-internal-auth"}
+    assert [v.message for v in S.run_direct(resources, env="dev") if v.policy in a2a] == []
+    # analyst may call balance.read only: on the agent-wide route it could call transfer too
+    internal = next(r for r in resources if r.props.get("metadata", {}).get("name") == "ar-jwt-auth-internal")
+    wide_rule = next(r for r in internal.props["spec"]["matchRules"] if "tenant-retail/vault-a2a" in r["ingress"])
+    wide_rule["config"]["allow"].append("agent:research/analyst")
+    found = [v.message for v in S.run_direct(resources, env="dev") if v.policy == "a2a-skill-access-respected"]
+    assert len(found) == 1 and "lets agent:research/analyst call every skill of agent 'vault' (tenant 'retail'), including 'transfer'" in found[0], found

@@ -95,10 +95,16 @@ def _load(spec: dict, file_name: str | None = None, **kwargs):
 def test_valid_specs_load_and_plan_consistent_routes_and_cards(spec):
     catalog = _load(spec)
     agent = catalog.agent(spec["name"])
-    card = build_agent_card(agent, GATEWAY)
+    skill_callers = {s.id: [("caller", "tenant-y")] for s in agent.a2a_skills}
+    card = build_agent_card(agent, GATEWAY, skill_callers)
     AgentCard.model_validate(card)
     assert [s["id"] for s in card["skills"]] == [s["id"] for s in spec["a2aSkills"]]
-    plans = _route_plans(agent, "tenant-x", AgentsSettings(), {s.id: [("caller", "tenant-y")] for s in agent.a2a_skills})
+    plans = _route_plans(agent, "tenant-x", AgentsSettings(), skill_callers)
+    # the card names only routes the gateway has
+    a2a_paths = {p.route.path for p in plans if p.route.kind == "a2a"}
+    if a2a_paths:
+        assert card["url"].removeprefix(GATEWAY) in a2a_paths
+        assert {i["url"].removeprefix(GATEWAY) for i in card["additionalInterfaces"]} == a2a_paths
     names = [p.route.name for p in plans]
     assert len(names) == len(set(names))
     primaries = [p for p in plans if not p.route.canary]

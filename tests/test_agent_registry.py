@@ -31,12 +31,25 @@ def test_one_nacos_namespace_per_tenant(registry_run):
 def test_every_agent_has_a_valid_card_in_its_tenant_namespace(registry_run):
     cards = {r.inputs["agentName"]: r for r in _records(registry_run, "AgentCard")}
     assert set(cards) == {"conversation", "orchestrator", "research-assistant"}
+    a2a_paths: dict[str, set[str]] = {}
+    for ingress in registry_run.of_type("kubernetes:networking.k8s.io/v1:Ingress"):
+        if ingress.inputs["metadata"]["labels"]["agent-runtime.io/route-kind"] == "a2a":
+            agent = ingress.inputs["metadata"]["labels"]["agent-runtime.io/agent"]
+            a2a_paths.setdefault(agent, set()).add(ingress.inputs["spec"]["rules"][0]["http"]["paths"][0]["path"])
     for name, record in cards.items():
         card = AgentCard.model_validate(record.inputs["card"])
         assert card.name == name and record.inputs["version"] == card.version
-        assert card.url.endswith(f"/api/v1/internal/a2a/{name}")
+        # the card names only A2A routes the gateway has; an agent nobody calls has none and lists no interface
+        urls = [card.url, *(i.url for i in card.additional_interfaces or [])]
+        paths = {"/api/v1/internal/" + u.split("/api/v1/internal/", 1)[1] for u in urls}
+        if name in a2a_paths:
+            assert paths == a2a_paths[name], (name, urls)
+        else:
+            assert card.url.endswith(f"/api/v1/internal/a2a/{name}") and not card.additional_interfaces
         assert card.capabilities.streaming is True
         assert record.inputs["registrationType"] == "URL"
+    # conversation's skills have different callers: its url is its first called skill's route
+    assert cards["conversation"].inputs["card"]["url"].endswith("/api/v1/internal/a2a/conversation/chat-v1")
     assert cards["conversation"].inputs["namespaceId"] == "tenant-retail"
     assert cards["research-assistant"].inputs["namespaceId"] == "tenant-research"
 

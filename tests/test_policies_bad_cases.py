@@ -175,6 +175,18 @@ def _sensitive_naming(*agents: str):
     return fn
 
 
+AGENT_WIDE = f"{R.AGENT}-a2a-agent-wide-route"
+
+
+def _agent_wide_allows(*consumers: str):
+    """A first internal jwt-auth rule for the bundle's agent-wide A2A route, with its own allow list."""
+
+    def fn(p):
+        p["spec"]["matchRules"].insert(0, {"ingress": [f"{R.TENANT_NS}/{R.AGENT}-a2a-agent-wide"], "config": {"allow": list(consumers)}})
+
+    return fn
+
+
 def _disable_public_rule(p):
     p["spec"]["matchRules"].insert(0, {"ingress": [f"{R.TENANT_NS}/{R.AGENT}-chat"], "configDisable": True})
 
@@ -349,6 +361,35 @@ CASES = [
         f"{R.AGENT}-a2a-route",
     ),
     Case(
+        "a2a-agent-wide-wider-than-a-skill",
+        "a2a-skill-access-respected",
+        change("jwt-auth-internal", _agent_wide_allows("agent:retail/orchestrator", "agent:research/analyst", "agent:retail/clerk")),
+        "lets agent:retail/clerk call every skill of agent 'order-assistant' (tenant 'retail'), including 'refund-v1', "
+        "but the allow list of skill route tenant-retail/order-assistant-a2a does not name it",
+        AGENT_WIDE,
+    ),
+    Case(
+        "a2a-agent-wide-beyond-a-skill-rule",
+        "a2a-skill-access-respected",
+        change(AGENT_WIDE, lambda p: p["metadata"]["annotations"].__setitem__("agent-runtime.io/a2a-skills", "refund-v1,audit")),
+        "lets ['agent:research/analyst', 'agent:retail/orchestrator'] call skill 'audit', which has no A2A route of its own",
+        AGENT_WIDE,
+    ),
+    Case(
+        "a2a-agent-wide-skips-a-card-skill",
+        "a2a-skill-access-respected",
+        change(f"{R.AGENT}-agent-card", lambda p: p["card"]["skills"].append({"id": "payroll"})),
+        "its agent-runtime.io/a2a-skills does not name ['payroll'], which the agent's AgentCard advertises",
+        AGENT_WIDE,
+    ),
+    Case(
+        "a2a-agent-wide-no-timeout",
+        "a2a-route-timeout",
+        change(AGENT_WIDE, lambda p: p["metadata"]["annotations"].pop("higress.io/timeout")),
+        "A2A route has no positive higress.io/timeout (got None)",
+        AGENT_WIDE,
+    ),
+    Case(
         "a2a-route-no-timeout",
         "a2a-route-timeout",
         change(f"{R.AGENT}-a2a-route", lambda p: p["metadata"]["annotations"].pop("higress.io/timeout")),
@@ -462,6 +503,8 @@ ALLOWED_COLLATERAL = {
     "plugin-no-auth-label": {"a2a-routes-require-internal-auth"},  # an unlabelled plugin covers nothing
     "a2a-path-labelled-public": {"a2a-route-timeout"},  # a chat route copied onto an A2A path carries no timeout
     "nacos-one-replica-prod": {"nacos-disruption-budget"},  # maxUnavailable 1 of 1 replica loses the quorum too
+    # the agent-wide route finds a skill's rule on the skill route of its agent: an unlabelled one is not found
+    "route-without-agent-label": {"a2a-skill-access-respected"},
 }
 
 

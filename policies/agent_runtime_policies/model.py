@@ -39,6 +39,8 @@ A_A2A_SKILL = "agent-runtime.io/a2a-skill"
 A_A2A_ALLOW_TENANTS = "agent-runtime.io/a2a-allow-tenants"
 A_A2A_ALLOW_AGENTS = "agent-runtime.io/a2a-allow-agents"
 A_A2A_SENSITIVE = "agent-runtime.io/a2a-sensitive"
+# on the agent-wide A2A Ingress (/api/v1/internal/a2a/<agent>): every skill it reaches
+A_A2A_SKILLS = "agent-runtime.io/a2a-skills"
 A_TIMEOUT = "higress.io/timeout"
 AGENT_CONSUMER_PREFIX = "agent:"  # internal jwt-auth consumers are agent:<tenant>/<agent>
 

@@ -11,6 +11,7 @@ from .model import (
     A_A2A_ALLOW_TENANTS,
     A_A2A_SENSITIVE,
     A_A2A_SKILL,
+    A_A2A_SKILLS,
     A_TIMEOUT,
     AGENT_CONSUMER_PREFIX,
     DYNAMIC_PREFIX,
@@ -357,6 +358,62 @@ def _caller_refusal(consumer: str, tenant: str, annotations: dict) -> Optional[s
     return f"{caller} is in tenant {caller_tenant!r}, which neither {A_A2A_ALLOW_TENANTS} nor {A_A2A_ALLOW_AGENTS} admits"
 
 
+def _card_skills(resources: list[Res], agent: object) -> set[str]:
+    """The skill ids the agent's registered AgentCard(s) advertise (none when the registry is off)."""
+    return {
+        str(as_dict(s).get("id"))
+        for c in _registrations(resources)
+        if c.props.get("registryKind") == "AgentCard" and _card_agent(c) == agent and not is_unknown(c.props.get("card"))
+        for s in as_list(as_dict(c.props.get("card")).get("skills"))
+    }
+
+
+def _agent_wide_refusals(r: Res, tenant: str, allow: list, resources: list[Res], plugins: list[Res], cfg: dict) -> Found:
+    """The agent-wide route reaches every skill (the skill is chosen in the JSON-RPC body), so each consumer it lets
+    through must be admitted by every skill's rule and be on every skill route's allow list: the intersection."""
+    agent = r.labels.get(L_AGENT)
+    annotations = as_dict(r.metadata.get("annotations"))
+    skills = _csv(annotations.get(A_A2A_SKILLS))
+    unlisted = sorted(s for s in _card_skills(resources, agent) - skills if not is_unknown(s))
+    if unlisted:
+        yield (
+            f"{r.where()}: agent-wide A2A route of agent {agent!r} reaches every skill, but its {A_A2A_SKILLS} does not "
+            f"name {unlisted}, which the agent's AgentCard advertises, so its allow list is not checked against their rules. "
+            f"Fix: list every skill of the agent in {A_A2A_SKILLS} (the program does).",
+            r.urn,
+        )
+    for skill in sorted(skills):
+        routes = [
+            s for s in _a2a_routes(resources, cfg)
+            if s.namespace == r.namespace and s.labels.get(L_AGENT) == agent
+            and as_dict(s.metadata.get("annotations")).get(A_A2A_SKILL) == skill and A_A2A_SKILLS not in as_dict(s.metadata.get("annotations"))
+        ]
+        if not routes:
+            yield (
+                f"{r.where()}: agent-wide A2A route of agent {agent!r} lets {sorted(map(str, allow))} call skill {skill!r}, "
+                "which has no A2A route of its own (nobody may call it). Fix: remove the agent-wide route; the program "
+                "makes it only when some caller may call every skill.",
+                r.urn,
+            )
+            continue
+        for route in routes:
+            rule = as_dict(route.metadata.get("annotations"))
+            route_allow = _allow_list(route, plugins)
+            if route_allow is None or any(is_unknown(v) for v in [*route_allow, *rule.values()]):
+                continue
+            for consumer in allow:
+                refusal = _caller_refusal(str(consumer), tenant, rule)
+                if refusal is None and consumer not in route_allow:
+                    refusal = f"the allow list of skill route {route.namespace}/{route.k8s_name} does not name it"
+                if refusal:
+                    yield (
+                        f"{r.where()}: the internal jwt-auth rule of the agent-wide A2A route lets {consumer} call every "
+                        f"skill of agent {agent!r} (tenant {tenant!r}), including {skill!r}, but {refusal}. Fix: allow on "
+                        "the agent-wide route only the callers on every skill route's allow list (the program does).",
+                        r.urn,
+                    )
+
+
 def check_a2a_skill_access(resources: list[Res], cfg: dict) -> Found:
     plugins = _auth_plugins(resources, cfg, "internal")
     for r in _a2a_routes(resources, cfg):
@@ -367,6 +424,9 @@ def check_a2a_skill_access(resources: list[Res], cfg: dict) -> Found:
         tenant = r.labels.get(L_TENANT)
         if not isinstance(tenant, str):
             yield (f"{r.where()}: A2A route has no {L_TENANT} label, so its callers' tenants cannot be checked. Fix: label it with the target agent's tenant.", r.urn)
+            continue
+        if A_A2A_SKILLS in annotations:
+            yield from _agent_wide_refusals(r, tenant, allow, resources, plugins, cfg)
             continue
         skill = annotations.get(A_A2A_SKILL, "<unnamed>")
         for consumer in allow:
@@ -539,7 +599,8 @@ POLICIES = [
     ),
     stack_policy(
         "a2a-skill-access-respected",
-        "No A2A skill is callable across tenants (or, if sensitive, by an agent it does not name) unless its access rule allows it.",
+        "No A2A skill is callable across tenants (or, if sensitive, by an agent it does not name) unless its access rule allows it; "
+        "the agent-wide A2A route admits only callers that every skill's rule and route admit.",
         check_a2a_skill_access,
         config_schema=ROUTE_SCHEMA,
     ),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 from a2a.types import (
     AgentCapabilities,
     AgentCard,
+    AgentInterface,
     AgentProvider,
     AgentSkill,
     HTTPAuthSecurityScheme,
@@ -14,15 +15,29 @@ from a2a.types import (
 )
 
 from models.agent_spec import AgentSpec
-from render.agent.routes import A2A_PATH
+from render.agent.routes import A2A_PATH, Caller, a2a_paths
 
 A2A_PROTOCOL_VERSION = "0.3.0"
+TRANSPORT = "JSONRPC"
 INTERNAL_JWT_SCHEME = "internalJwt"
 
 
-def build_agent_card(spec: AgentSpec, gateway_base_url: str, version: Optional[str] = None) -> dict:
-    """The A2A AgentCard of an agent (validated by a2a-sdk), as the JSON dict Nacos stores."""
+def build_agent_card(
+    spec: AgentSpec,
+    gateway_base_url: str,
+    skill_callers: Mapping[str, Sequence[Caller]],
+    version: Optional[str] = None,
+) -> dict:
+    """The A2A AgentCard of an agent (validated by a2a-sdk), as the JSON dict Nacos stores.
+
+    It names only routes the gateway has (render.agent.routes, from the same `skill_callers`):
+    `url` is the agent-wide route when some caller may call every skill, else the first called
+    skill's route; `additionalInterfaces` lists every A2A route, the `url` one first, so a caller
+    of one skill finds its route. An agent no other agent calls has no A2A route: its `url` is
+    where the agent-wide route would be, and the card lists no interface.
+    """
     base = gateway_base_url.rstrip("/")
+    paths = a2a_paths(spec, skill_callers)
     input_modes = sorted({m for s in spec.a2a_skills for m in s.input_modes}) or ["text/plain"]
     output_modes = sorted({m for s in spec.a2a_skills for m in s.output_modes}) or ["text/plain"]
     provider = spec.provider
@@ -30,8 +45,9 @@ def build_agent_card(spec: AgentSpec, gateway_base_url: str, version: Optional[s
         name=spec.name,
         description=spec.description,
         version=version or spec.version,
-        url=base + A2A_PATH.format(agent=spec.name),
-        preferred_transport="JSONRPC",
+        url=base + (paths[0] if paths else A2A_PATH.format(agent=spec.name)),
+        preferred_transport=TRANSPORT,
+        additional_interfaces=[AgentInterface(url=base + p, transport=TRANSPORT) for p in paths] or None,
         protocol_version=A2A_PROTOCOL_VERSION,
         capabilities=AgentCapabilities(streaming=True),
         default_input_modes=input_modes,

@@ -1,11 +1,17 @@
-"""An agent's gateway routes: one Higress Ingress for chat, one per A2A skill that agents call, and their canaries.
+"""An agent's gateway routes: one Higress Ingress for chat, one per A2A skill that agents call,
+the agent-wide A2A route when some caller may call every skill, and their canaries.
 
 Canary versions are extra Ingresses with the `higress.io/canary*` annotations, so a
 rollback is a weight change. Each called skill has Ingresses of its own because the
 gateway's jwt-auth rules match whole Ingresses: that is how a skill's allow list can
 differ from its neighbours', and how its timeout, retries and version fallback (Higress
-annotations) stay its own. The same plans give the Agent component its Ingresses and
-the gateway security its RouteDescriptors, so the plugins guard exactly the routes made.
+annotations) stay its own. The agent-wide route (`/api/v1/internal/a2a/<agent>`, where
+a generic A2A client sends JSON-RPC naming the skill in the body) reaches every skill, so
+it admits only the callers on every skill's allow list; with none, it is not made (an
+empty jwt-auth allow list is refused by Higress and means "the whole tenant" to
+`a2a_allowed_consumers`). The same plans give the Agent component its Ingresses, the
+gateway security its RouteDescriptors and the AgentCard its URLs, so the plugins guard
+exactly the routes made and the card names only routes that exist.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ ANN_SKILL = "agent-runtime.io/a2a-skill"
 ANN_ALLOW_TENANTS = "agent-runtime.io/a2a-allow-tenants"
 ANN_ALLOW_AGENTS = "agent-runtime.io/a2a-allow-agents"
 ANN_SENSITIVE = "agent-runtime.io/a2a-sensitive"
+# on the agent-wide route: every skill it reaches; the policy pack holds its allow list against each skill's rule
+ANN_SKILLS = "agent-runtime.io/a2a-skills"
 
 Caller = tuple[str, str]  # (agent, tenant)
 
@@ -96,7 +104,8 @@ def _route_annotations(rewrite: str, timeout_seconds: int) -> dict:
     """What every Ingress of the agent tells Higress: a streamed POST, rewritten to the agent's own path."""
     return {
         "higress.io/match-method": "POST",
-        # chat is one exact path; a skill is a prefix (/<agent>/<skill>[/...]) rewritten to /a2a/<skill>[/...]
+        # chat and the agent-wide A2A route are one exact path each (rewritten to /chat, /a2a); a skill is a
+        # prefix (/<agent>/<skill>[/...]) rewritten to /a2a/<skill>[/...]
         "higress.io/rewrite-path": rewrite,
         # the route timeout bounds a whole SSE stream: keep it long
         "higress.io/timeout": str(timeout_seconds),
@@ -173,11 +182,53 @@ def _skill_route(spec: AgentSpec, skill: A2ASkill, callers: Sequence[Caller]) ->
     )
 
 
+def agent_wide_callers(spec: AgentSpec, skill_callers: Mapping[str, Sequence[Caller]]) -> list[Caller]:
+    """The callers of every skill the agent exposes (on every skill route's allow list); none if a skill has no caller."""
+    common: Optional[set[Caller]] = None
+    for skill in spec.a2a_skills:
+        callers = set(skill_callers.get(skill.id, ()))
+        common = callers if common is None else common & callers
+    return sorted(common or ())
+
+
+def _agent_wide_route(spec: AgentSpec, skill_callers: Mapping[str, Sequence[Caller]]) -> Optional[_RouteKind]:
+    """The route at the AgentCard's URL: every skill, for the callers of every skill; None when nobody qualifies.
+
+    Its timeout is the longest of the skills' (the skill is chosen in the request body); it never
+    retries and has no fallback (those stay per skill). Skills pinned to one version pin it too;
+    skills pinned to different versions leave no version that serves them all, hence no route.
+    """
+    callers = agent_wide_callers(spec, skill_callers)
+    pins = {s.resilience.version for s in spec.a2a_skills if s.resilience.version}
+    if not callers or len(pins) > 1:
+        return None
+    timeout = max(s.resilience.timeout_seconds or spec.route.timeout_seconds for s in spec.a2a_skills)
+    skills = tuple(s.id for s in spec.a2a_skills)
+    return _RouteKind(
+        "a2a",
+        "a2a",
+        A2A_PATH.format(agent=spec.name),
+        {**_route_annotations(AGENT_A2A_PATH, timeout), ANN_SKILLS: ",".join(skills)},
+        allowed_caller_agents=tuple(sorted({f"{t}/{a}" for a, t in callers})),
+        allowed_caller_tenants=tuple(sorted({t for _, t in callers})),
+        skill_ids=skills,
+        pinned=_version(spec, next(iter(pins), None)),
+    )
+
+
 def _route_kinds(spec: AgentSpec, skill_callers: Mapping[str, Sequence[Caller]]) -> list[_RouteKind]:
-    """Chat, and one route per skill some agent calls: a skill nobody calls has no route, so nobody reaches it."""
+    """Chat, the agent-wide A2A route (if some caller may call every skill), and one route per skill some agent
+    calls: a skill nobody calls has no route, so nobody reaches it."""
     kinds = [_RouteKind("public", "chat", CHAT_PATH.format(agent=spec.name), _route_annotations(AGENT_CHAT_PATH, spec.route.timeout_seconds))]
+    agent_wide = _agent_wide_route(spec, skill_callers)
+    kinds += [agent_wide] if agent_wide is not None else []
     kinds += [_skill_route(spec, s, skill_callers[s.id]) for s in spec.a2a_skills if skill_callers.get(s.id)]
     return kinds
+
+
+def a2a_paths(spec: AgentSpec, skill_callers: Mapping[str, Sequence[Caller]]) -> list[str]:
+    """The gateway paths of the agent's A2A routes, the agent-wide one (if made) first, then each called skill's."""
+    return [k.path for k in _route_kinds(spec, skill_callers) if k.kind == "a2a"]
 
 
 def _canaries(spec: AgentSpec, versions: list[ResolvedVersion], suffix: str) -> list[tuple[str, ResolvedVersion, dict]]:
@@ -239,7 +290,8 @@ def _plan(spec: AgentSpec, namespace: str, route: _RouteKind, name: str, version
 def route_plans(
     spec: AgentSpec, namespace: str, settings: AgentsSettings, skill_callers: Mapping[str, Sequence[Caller]]
 ) -> list[IngressPlan]:
-    """Every Ingress of an agent: chat, each called skill, and their canaries (none for a skill pinned to a version).
+    """Every Ingress of an agent: chat, the agent-wide A2A route (if made), each called skill, and their canaries
+    (none for a route pinned to a version).
 
     `skill_callers` maps a skill id to its (agent, tenant) callers; `settings` does not change the plan.
     """
@@ -284,7 +336,9 @@ def ingress(plan: IngressPlan, context: AgentContext, labels: dict) -> dict:
         annotations.update(context.a2a_annotations)
     path = {
         "path": r.path,
-        "pathType": "Exact" if r.kind == "public" else "Prefix",
+        # a skill route is a prefix (/<agent>/<skill>[/...]); chat and the agent-wide route are one exact path, so
+        # the agent-wide route never takes the path of a skill nobody calls
+        "pathType": "Prefix" if r.kind == "a2a" and r.path != A2A_PATH.format(agent=r.agent) else "Exact",
         "backend": {"service": {"name": plan.service, "port": {"name": "http"}}},
     }
     rule: dict = {"http": {"paths": [path]}}

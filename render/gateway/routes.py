@@ -23,7 +23,8 @@ class GatewayRoute(BaseModel):
     """One agent Ingress as the security layer sees it (built by the agents' ingress builder).
 
     kind `public`: `POST /api/v1/agents/{agent}/chat`; kind `a2a`:
-    `/api/v1/internal/a2a/{agent}/{skill}` for the listed skills. The allow lists of an
+    `/api/v1/internal/a2a/{agent}/{skill}` for its one skill, or the agent-wide
+    `/api/v1/internal/a2a/{agent}` for all the agent's skills. The allow lists of an
     A2A route apply to every skill it serves: a skill with its own allow list needs its
     own Ingress (WasmPlugin rules match whole Ingresses, not paths).
     `allowed_caller_agents` entries are `<tenant>/<agent>` or `<agent>` (same tenant).
@@ -63,6 +64,7 @@ class GatewayRoute(BaseModel):
 
     @property
     def paths(self) -> list[str]:
+        """The chat path, or the path of each skill served (an agent-wide route is at their common prefix)."""
         if self.kind == "public":
             return [PUBLIC_PATH.format(agent=self.agent)]
         return [A2A_PATH.format(agent=self.agent, skill=s) for s in self.skill_ids]

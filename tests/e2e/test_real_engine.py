@@ -231,11 +231,29 @@ def test_tenant_namespaces_enforce_the_restricted_pod_standard(e2e, deployed):
     assert refused.returncode != 0 and "violates PodSecurity" in refused.stderr, refused.stderr
 
 
+def a2a_ingress_paths(e2e: E2EStack, tenant: str, agent: str) -> set[str]:
+    """The paths of the agent's A2A Ingresses in the cluster (the gateway's A2A routes to it)."""
+    items = json.loads(e2e.kubectl(
+        "get", "ingress", "-n", f"tenant-{tenant}", "-l", f"agent-runtime.io/agent={agent},agent-runtime.io/route-kind=a2a", "-o", "json"
+    ).stdout)["items"]
+    return {p["path"] for i in items for rule in i["spec"]["rules"] for p in rule["http"]["paths"]}
+
+
 def test_agent_cards_and_mcp_servers_are_in_nacos(e2e, deployed):
     for tenant, agent, version in (("retail", "orchestrator", "2.0.0"), ("retail", "conversation", "1.2.0"), ("research", "research-assistant", "0.9.0")):
         card = nacos_card(e2e, tenant, agent)
         assert card["name"] == agent and card["version"] == version
-        assert card["url"].endswith(f"/api/v1/internal/a2a/{agent}")
+        # the card names only A2A routes the cluster has: the agent-wide route when some caller may call every
+        # skill, else the first called skill's; every route in additionalInterfaces. Nobody calls orchestrator's
+        # skill and research-assistant has none: no A2A route, the agent-wide URL and no interface.
+        urls = [card["url"], *(i["url"] for i in card.get("additionalInterfaces") or [])]
+        paths = {"/api/v1/internal/" + u.split("/api/v1/internal/", 1)[1] for u in urls}
+        routed = a2a_ingress_paths(e2e, tenant, agent)
+        if routed:
+            assert paths == routed, (agent, urls, routed)
+        else:
+            assert card["url"].endswith(f"/api/v1/internal/a2a/{agent}") and not card.get("additionalInterfaces"), card
+    assert nacos_card(e2e, "retail", "conversation")["url"].endswith("/api/v1/internal/a2a/conversation/chat-v1")
     for tenant, server in (("retail", "product-catalog"), ("research", "web-search")):
         status, body = e2e.nacos.request("GET", "/v3/admin/ai/mcp", {"namespaceId": f"tenant-{tenant}", "mcpName": server})
         assert status == 200 and body.get("code") == 0, body

@@ -203,13 +203,30 @@ def agent_resources(agent: str = AGENT, ns: str = TENANT_NS) -> list[Resource]:
             },
         ),
         res(
+            "kubernetes:networking.k8s.io/v1:Ingress",
+            f"{agent}-a2a-agent-wide-route",
+            {
+                "metadata": {
+                    "name": f"{agent}-a2a-agent-wide",
+                    "namespace": ns,
+                    "labels": {**labels, "agent-runtime.io/route-kind": "a2a"},
+                    # every skill, for the callers of every skill (the program writes no rule of its own here)
+                    "annotations": {"higress.io/timeout": "120", "agent-runtime.io/a2a-skills": "refund-v1"},
+                },
+                "spec": {
+                    "ingressClassName": "higress",
+                    "rules": [{"http": {"paths": [{"path": f"/api/v1/internal/a2a/{agent}", "pathType": "Exact", "backend": {"service": {"name": agent, "port": {"number": 80.0}}}}]}}],
+                },
+            },
+        ),
+        res(
             "pulumi-python:dynamic:Resource",
             f"{agent}-agent-card",
             {
                 "registryKind": "AgentCard",
                 "agentName": agent,
                 "namespaceId": "tenant-retail",
-                "card": {"name": agent, "version": "1.4.2", "url": f"http://{agent}.{ns}.svc:80"},
+                "card": {"name": agent, "version": "1.4.2", "url": f"http://gateway/api/v1/internal/a2a/{agent}", "skills": [{"id": "refund-v1"}]},
                 "__provider": "serialized-provider",
             },
         ),
@@ -223,7 +240,7 @@ ALLOWED = {"public": ["public-issuer"], "internal": ["agent:retail/orchestrator"
 def auth_plugins(routes: Optional[dict[str, list[str]]] = None) -> list[Resource]:
     routes = routes or {
         "public": [f"{TENANT_NS}/{AGENT}-chat"],
-        "internal": [f"{TENANT_NS}/{AGENT}-a2a"],
+        "internal": [f"{TENANT_NS}/{AGENT}-a2a", f"{TENANT_NS}/{AGENT}-a2a-agent-wide"],
     }
     out = []
     for auth, ingresses in routes.items():

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import queue
-import threading
 import time
 from pathlib import Path
 
@@ -116,19 +114,16 @@ def reader_password(e2e: E2EStack, tenant: str, agent: str) -> str:
     return base64.b64decode(secret["data"]["password"]).decode()
 
 
-class LiveSubscriber:
-    """nacos-sdk-python subscribed to one item as an agent is (its own reader user, gRPC), in a thread of its own."""
+def subscribed_during(e2e: E2EStack, tenant: str, agent: str, data_id: str, action):
+    """Run `action` while nacos-sdk-python is subscribed to one item as the agent is (its own reader user, gRPC).
 
-    def __init__(self, e2e: E2EStack, tenant: str, agent: str, data_id: str):
-        self.received: queue.Queue = queue.Queue()
-        self._stop = threading.Event()
-        self._args = (e2e, tenant, agent, data_id)
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+    Returns (content before, the first content pushed after, what `action` returned). The SDK runs
+    on this thread's event loop and `action` on a worker thread, so no event loop lives on a
+    thread of its own.
+    """
+    from v2.nacos import ClientConfigBuilder, ConfigParam, NacosConfigService
 
-    async def _run(self) -> None:
-        from v2.nacos import ClientConfigBuilder, ConfigParam, NacosConfigService
-
-        e2e, tenant, agent, data_id = self._args
+    async def run():
         config = (
             ClientConfigBuilder()
             .server_address(e2e.nacos.server_addr)
@@ -141,31 +136,24 @@ class LiveSubscriber:
             .build()
         )
         service = await NacosConfigService.create_config_service(config)
+        pushed: asyncio.Queue = asyncio.Queue()
+
+        async def listener(_tenant, _group, _data_id, content):
+            await pushed.put(content)
+
         try:
-            self.received.put(await service.get_config(ConfigParam(data_id=data_id, group="agent-runtime")))
-
-            async def listener(_tenant, _group, _data_id, content):
-                self.received.put(content)
-
+            before = await service.get_config(ConfigParam(data_id=data_id, group="agent-runtime"))
             await service.add_listener(data_id, "agent-runtime", listener)
-            while not self._stop.is_set():
-                await asyncio.sleep(0.2)
+            result = await asyncio.to_thread(action)
+            try:
+                after = await asyncio.wait_for(pushed.get(), timeout=90)
+            except asyncio.TimeoutError:
+                pytest.fail("the subscribed agent heard nothing within 90 s of the up", pytrace=False)
+            return before, after, result
         finally:
             await service.shutdown()
 
-    def next(self, timeout: float) -> str:
-        try:
-            return self.received.get(timeout=timeout)
-        except queue.Empty:
-            pytest.fail(f"the subscribed agent heard nothing within {timeout:.0f} s", pytrace=False)
-
-    def __enter__(self) -> "LiveSubscriber":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
+    return asyncio.run(run())
 
 
 def wait_until(what: str, check, timeout: float = 60):
@@ -350,11 +338,12 @@ def test_a_prompt_change_is_pushed_to_the_subscribed_agent_and_rolls_no_pod(e2e,
         r["metadata"]["name"] for r in json.loads(e2e.kubectl("get", "replicasets", "-n", "tenant-retail", "-l", "agent-runtime.io/agent=orchestrator", "-o", "json").stdout)["items"]
     )
     sets_before = replica_sets()
-    with LiveSubscriber(e2e, "retail", "orchestrator", "orchestrator_2.0.1.json") as agent:
-        assert "customer's language" in agent.next(timeout=60)
-        expected = change_agent(e2e, "orchestrator", lambda spec: spec.update(systemPrompt={"inline": "You are the retail orchestrator, live edition."}))
-        assert [urn.split("::")[-1] for urn in expected] == ["agent-orchestrator-v2-0-1-live-config"] and set(expected.values()) == {"update"}, expected
-        pushed = agent.next(timeout=90)
+    before_content, pushed, expected = subscribed_during(
+        e2e, "retail", "orchestrator", "orchestrator_2.0.1.json",
+        lambda: change_agent(e2e, "orchestrator", lambda spec: spec.update(systemPrompt={"inline": "You are the retail orchestrator, live edition."})),
+    )
+    assert "customer's language" in before_content
+    assert [urn.split("::")[-1] for urn in expected] == ["agent-orchestrator-v2-0-1-live-config"] and set(expected.values()) == {"update"}, expected
     assert json.loads(pushed)["systemPrompt"]["text"] == "You are the retail orchestrator, live edition."
     after = e2e.get("deployment", "orchestrator-v2-0-1", "tenant-retail")
     assert after["metadata"]["generation"] == before["metadata"]["generation"]

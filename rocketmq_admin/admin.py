@@ -160,8 +160,12 @@ class RocketMQAdmin:
     """Admin of one cluster through its name server, with an ACL 2.0 admin (super) user."""
 
     def __init__(self, namesrv_addr: str, cluster: str, access_key: str, secret_key: str,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, brokers: list[str] | None = None):
+        """``brokers``: the masters' addresses as this process reaches them, when the ones the
+        name server hands out (the brokers' advertised brokerIP1, pod IPs on Kubernetes) are not
+        reachable from here."""
         self.namesrv_addr = namesrv_addr
+        self.brokers = list(brokers or [])
         self.cluster = cluster
         self.access_key = access_key
         self.secret_key = secret_key
@@ -197,7 +201,9 @@ class RocketMQAdmin:
         self.close()
 
     def masters(self) -> list[str]:
-        """The cluster's master broker addresses, as the name server knows them now."""
+        """The cluster's master broker addresses, as the name server knows them now (or as given)."""
+        if self.brokers:
+            return self.brokers
         answer = self._call(self.namesrv_addr, f"cluster {self.cluster}: broker list",
                             GET_BROKER_CLUSTER_INFO)
         info = parse_json(answer.body)

@@ -211,3 +211,13 @@ def test_normal_user_cannot_administer(rocketmq, admin, name):
         with pytest.raises(AdminError, match=f"User:{user} has no permission to access Topic:{topic}"):
             normal.create_topic(TopicSpec(topic))
     assert admin.get_topic(topic) is None
+
+
+def test_brokers_given_directly_skip_the_name_server(rocketmq, admin, name):
+    """On Kubernetes the name server hands out pod IPs: the provider may name the brokers."""
+    topic = name("direct")
+    admin.create_topic(TopicSpec(topic, queues=2))
+    closed = f"127.0.0.1:{rocketmq.base_port + 5}"
+    with RocketMQAdmin(closed, rocketmq.cluster, rocketmq.admin_user, rocketmq.admin_password,
+                       timeout=2, brokers=[rocketmq.broker_addr]) as direct:
+        assert direct.get_topic(topic) == TopicSpec(topic, queues=2)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the main job and the tests need on this machine, cached outside the repo:
-#   venv (scripts/bootstrap.sh), upstream CRD schemas, the real Nacos test server, actionlint,
+#   venv (scripts/bootstrap.sh), upstream CRD schemas, the real Nacos test server, the real
+#   RocketMQ test broker, actionlint,
 #   and, built in parallel because they are the long part, the Pulumi engine
 #   (scripts/setup-pulumi.sh) and the local control plane (scripts/local_plane.py build).
 # `--main`: only what the main job needs (venv, engine, plane). Exits non-zero naming the part
@@ -23,6 +24,7 @@ plane=$!
 if [ "$MAIN_ONLY" = 0 ]; then
   bash scripts/fetch_schemas.sh
   venv/bin/python scripts/nacos_server.py build > "$LOGS/nacos-server.out"
+  venv/bin/python scripts/rocketmq_server.py build --verbose > "$LOGS/rocketmq-server.out"
   bash scripts/setup-actionlint.sh > "$LOGS/actionlint.out"
 fi
 failed=0

@@ -131,7 +131,7 @@ def _report(stack_name: str, project_dir: Path, schemas: bool, out) -> int:
         print(f"  sandbox  {spec.sandbox.profile + ' (' + ', '.join(spec.sandbox.tools) + ')' if spec.sandbox else 'none'}", file=out)
         record = f"AgentCard {spec.name} {registry[spec.name]} in Nacos namespace {stack.tenant(spec.tenant).nacos_namespace}" if spec.name in registry else "none (registry off in this stack)"
         print(f"  registry {record}", file=out)
-        behaviour = f"live from Nacos: {', '.join(live_items[spec.name])}" if live_items[spec.name] else "in each version's ConfigMap (changes roll the pods)"
+        behaviour = f"live from Nacos: {', '.join(sorted(live_items[spec.name]))}" if live_items[spec.name] else "in each version's ConfigMap (changes roll the pods)"
         print(f"  config   {behaviour}", file=out)
         for kind, name, how in _reads(spec, catalog, stack, secrets):
             print(f"  reads    {kind} {name} ({how})", file=out)

@@ -30,7 +30,7 @@ import pulumi  # noqa: E402
 from pulumi_policy import EnforcementLevel  # noqa: E402
 
 from models.agent_spec import references  # noqa: E402
-from models.settings import PROJECT, ConfigError, parse_stack_config  # noqa: E402
+from models.settings import PROJECT, parse_stack_config  # noqa: E402
 from models.stack_agents import load_stack_agents  # noqa: E402
 from offline.policy import config_file, from_registered, run_direct  # noqa: E402
 from offline.stack import StackFileError, run_stack  # noqa: E402

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pydantic import BaseModel  # noqa: E402
-from pydantic.json_schema import GenerateJsonSchema, NoDefault  # noqa: E402
+from pydantic.json_schema import GenerateJsonSchema  # noqa: E402
 
 from models.agent_spec import MCP_SUBDIR, AgentSpec, McpServerSpec  # noqa: E402
 

@@ -43,15 +43,14 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
-from processes import alive
+from processes import alive, tail
 
 K8S_VERSION = "1.34.4"
 ETCD_VERSION = "3.6.16"
@@ -479,13 +478,13 @@ class LocalPlane:
         while time.monotonic() < deadline:
             dead = [c for c, p in self.pids.items() if p.poll() is not None]
             if dead:
-                raise PlaneStartError(f"{dead[0]} exited while waiting for {what}:\n{_tail(self.logs / f'{dead[0]}.log')}")
+                raise PlaneStartError(f"{dead[0]} exited while waiting for {what}:\n{tail(self.logs / f'{dead[0]}.log', 20)}")
             with contextlib.suppress(Exception):
                 if ready():
                     return
             time.sleep(0.2)
         component = what.split()[0]
-        raise PlaneStartError(f"{what}: not ready after {timeout:.0f} s\n{_tail(self.logs / f'{component}.log')}")
+        raise PlaneStartError(f"{what}: not ready after {timeout:.0f} s\n{tail(self.logs / f'{component}.log', 20)}")
 
     def _ssl(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
@@ -611,13 +610,6 @@ def _is_process(pid: int, component: str) -> bool:
     except OSError:
         return True
     return Path(cmdline).name == component
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"(no log at {path})"
 
 
 # --------------------------------------------------------------------------- CLI

@@ -28,13 +28,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import fcntl
-import hashlib
 import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -43,15 +40,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from processes import alive
+from maven_build import BuildResult, MavenBuildError, MavenTool
+from processes import alive, tail, terminate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOL_DIR = REPO_ROOT / "tools" / "nacos-server"
-POM = TOOL_DIR / "pom.xml"
 LAUNCHER_CLASS = "agentruntime.nacos.NacosTestLauncher"
 JAR_NAME = "nacos-test-server-0.1.0.jar"
 STATE_FILE = "nacos-server.json"
@@ -63,7 +59,7 @@ CLUSTER_GRPC_OFFSET = 1001
 RAFT_OFFSET = -1000
 
 
-class NacosBuildError(RuntimeError):
+class NacosBuildError(MavenBuildError):
     """Maven could not assemble the server."""
 
 
@@ -71,88 +67,17 @@ class NacosStartError(RuntimeError):
     """The server did not become ready; the message carries the log tail."""
 
 
+# the Maven project that resolves the server modules and compiles the launcher
+TOOL = MavenTool("nacos-server", TOOL_DIR, "nacos.build.dir", goals=("clean", "package"), jar_name=JAR_NAME, error=NacosBuildError)
+
+
 def cache_dir() -> Path:
-    root = os.environ.get("AGENT_RUNTIME_CACHE") or str(Path.home() / ".cache" / "agent-runtime")
-    return Path(root) / "nacos-server"
-
-
-# --------------------------------------------------------------------------- build
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    jar: Path
-    classpath: str
-    built: bool  # False when the cached build was reused
-
-    def java_classpath(self) -> str:
-        return os.pathsep.join([str(self.jar), self.classpath])
-
-
-def _sources_hash() -> str:
-    """Hash of the pom and the launcher sources: a change means a rebuild."""
-    h = hashlib.sha256()
-    files = [POM] + sorted(p for p in (TOOL_DIR / "src").rglob("*") if p.is_file())
-    for p in files:
-        h.update(str(p.relative_to(TOOL_DIR)).encode())
-        h.update(b"\0")
-        h.update(p.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def _cached_build(build_dir: Path, digest: str) -> BuildResult | None:
-    stamp = build_dir / "build.sha256"
-    jar = build_dir / JAR_NAME
-    cp_file = build_dir / "classpath.txt"
-    if not (stamp.is_file() and jar.is_file() and cp_file.is_file()):
-        return None
-    if stamp.read_text().strip() != digest:
-        return None
-    classpath = cp_file.read_text().strip()
-    # The ~/.m2 cache may have been cleaned since: every entry must still exist.
-    if not classpath or not all(Path(p).is_file() for p in classpath.split(os.pathsep)):
-        return None
-    return BuildResult(jar=jar, classpath=classpath, built=False)
+    return TOOL.cache_dir()
 
 
 def build(force: bool = False, quiet: bool = True) -> BuildResult:
-    """Resolve the server into ~/.m2 and compile the launcher (idempotent)."""
-    build_dir = cache_dir() / "build"
-    digest = _sources_hash()
-    if not force:
-        cached = _cached_build(build_dir, digest)
-        if cached is not None:
-            return cached
-    # Several test sessions may build at once: serialize on a lock file.
-    cache_dir().mkdir(parents=True, exist_ok=True)
-    with open(cache_dir() / "build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not force:
-            cached = _cached_build(build_dir, digest)
-            if cached is not None:
-                return cached
-        return _run_maven(build_dir, digest, quiet)
-
-
-def _run_maven(build_dir: Path, digest: str, quiet: bool) -> BuildResult:
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise NacosBuildError("Maven (mvn) is not on PATH; install maven and a JDK >= 17")
-    build_dir.mkdir(parents=True, exist_ok=True)
-    log = build_dir.parent / "mvn-build.log"
-    cmd = [mvn, "-B", "-f", str(POM), f"-Dnacos.build.dir={build_dir}", "clean", "package"]
-    if quiet:
-        cmd.insert(2, "-q")
-    with open(log, "wb") as out:
-        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=str(TOOL_DIR))
-    if rc != 0:
-        raise NacosBuildError(f"mvn exited {rc}; tail of {log}:\n{_tail(log, 60)}")
-    (build_dir / "build.sha256").write_text(digest + "\n")
-    result = _cached_build(build_dir, digest)
-    if result is None:
-        raise NacosBuildError(f"mvn succeeded but {build_dir} lacks the jar/classpath")
-    return BuildResult(jar=result.jar, classpath=result.classpath, built=True)
+    """Resolve the server into ~/.m2 and compile the launcher (idempotent, cached)."""
+    return TOOL.build(force=force, quiet=quiet, announce="resolving Nacos 3.1 from Maven Central")
 
 
 # --------------------------------------------------------------------------- ports
@@ -225,18 +150,6 @@ def http(method: str, url: str, params: dict[str, Any] | None = None,
         return status, json.loads(text)
     except ValueError:
         return status, text
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 64 * 1024))
-            data = f.read().decode("utf-8", "replace")
-    except OSError as e:
-        return f"<cannot read {path}: {e}>"
-    return "\n".join(data.splitlines()[-lines:])
 
 
 # --------------------------------------------------------------------------- server
@@ -410,15 +323,15 @@ class NacosServer:
 
     def _failure(self, why: str) -> NacosStartError:
         self.keep_data = True  # keep the logs of a failed start for inspection
-        tail = _tail(self.stdout_log, 400)
-        causes = [ln.strip() for ln in tail.splitlines()
+        recent = tail(self.stdout_log, 400)
+        causes = [ln.strip() for ln in recent.splitlines()
                   if ln.startswith("Caused by:") or "NACOS-TEST-LAUNCHER" in ln
                   or " ERROR " in ln or ln.startswith("Exception")]
         summary = "\n".join(c[:400] for c in causes[-6:]) or "(no exception lines found)"
         return NacosStartError(
             f"Nacos {why}\n--- likely causes:\n{summary}"
-            f"\n--- tail of {self.stdout_log}:\n{_tail(self.stdout_log, 25)}"
-            f"\n--- tail of {self.nacos_log}:\n{_tail(self.nacos_log, 15)}")
+            f"\n--- tail of {self.stdout_log}:\n{tail(self.stdout_log, 25)}"
+            f"\n--- tail of {self.nacos_log}:\n{tail(self.nacos_log, 15)}")
 
     def _wait_ready(self, t0: float) -> None:
         url = f"{self.console_url}/v3/console/health/readiness"
@@ -460,7 +373,7 @@ class NacosServer:
 
     def stop(self, timeout: float = 30.0) -> None:
         if self.process is not None:
-            _terminate(self.process.pid, timeout, popen=self.process)
+            terminate(self.process.pid, timeout, popen=self.process)
             self.process = None
         if self._own_dir and not self.keep_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -472,32 +385,6 @@ class NacosServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _terminate(pid: int, timeout: float, popen: subprocess.Popen | None = None) -> None:
-    """SIGTERM (Nacos shuts down gracefully), then SIGKILL after timeout."""
-    def gone() -> bool:
-        if popen is not None:
-            return popen.poll() is not None
-        return not alive(pid)
-
-    if gone():
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if gone():
-            return
-        time.sleep(0.2)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    if popen is not None:
-        popen.wait(10)
 
 
 # --------------------------------------------------------------------------- cli
@@ -544,7 +431,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     info = json.loads(state.read_text())
     pid = info.get("pid")
     if pid and alive(pid):
-        _terminate(pid, args.timeout)
+        terminate(pid, args.timeout)
         print(json.dumps({"stopped": pid}))
     else:
         print(json.dumps({"stopped": None, "note": f"pid {pid} not running"}))

@@ -38,23 +38,20 @@ RocketMQ 5.3.3 has no bind-address setting for it.
 from __future__ import annotations
 
 import argparse
-import fcntl
-import hashlib
 import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from processes import alive
+from maven_build import BuildResult, MavenBuildError, MavenTool
+from processes import alive, tail, terminate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
@@ -62,7 +59,6 @@ if str(REPO_ROOT) not in sys.path:
 from rocketmq_admin.remoting import Connection, RemotingError, RemotingUnreachable, parse_json  # noqa: E402
 
 TOOL_DIR = REPO_ROOT / "tools" / "rocketmq-server"
-POM = TOOL_DIR / "pom.xml"
 ROCKETMQ_VERSION = "5.3.3"
 STATE_FILE = "rocketmq-server.json"
 BIND_HOST = "127.0.0.1"
@@ -90,7 +86,7 @@ JDK17_OPENS = [
 ]
 
 
-class RocketMQBuildError(RuntimeError):
+class RocketMQBuildError(MavenBuildError):
     """Maven could not resolve RocketMQ; the message names the artifact and carries the log tail."""
 
 
@@ -98,96 +94,18 @@ class RocketMQStartError(RuntimeError):
     """A RocketMQ process did not become ready; the message carries its log tail."""
 
 
+# the Maven project that resolves RocketMQ's server and tools jars (no launcher of our own)
+TOOL = MavenTool("rocketmq-server", TOOL_DIR, "rocketmq.build.dir", error=RocketMQBuildError)
+
+
 def cache_dir() -> Path:
-    root = os.environ.get("AGENT_RUNTIME_CACHE") or str(Path.home() / ".cache" / "agent-runtime")
-    return Path(root) / "rocketmq-server"
-
-
-# --------------------------------------------------------------------------- build
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    classpath: str
-    built: bool  # False when the cached build was reused
-
-    def java_classpath(self) -> str:
-        return self.classpath
-
-    @property
-    def entries(self) -> list[str]:
-        return self.classpath.split(os.pathsep)
-
-
-def _sources_hash() -> str:
-    """Hash of the pom: a change (e.g. another RocketMQ version) means a rebuild."""
-    h = hashlib.sha256()
-    h.update(POM.read_bytes())
-    return h.hexdigest()
-
-
-def _cached_build(build_dir: Path, digest: str) -> BuildResult | None:
-    stamp = build_dir / "build.sha256"
-    cp_file = build_dir / "classpath.txt"
-    if not (stamp.is_file() and cp_file.is_file()) or stamp.read_text().strip() != digest:
-        return None
-    classpath = cp_file.read_text().strip()
-    # ~/.m2 may have been cleaned since: every entry must still exist.
-    if not classpath or not all(Path(p).is_file() for p in classpath.split(os.pathsep)):
-        return None
-    return BuildResult(classpath=classpath, built=False)
+    return TOOL.cache_dir()
 
 
 def build(force: bool = False, quiet: bool = True) -> BuildResult:
     """Resolve RocketMQ into ~/.m2 and record its classpath (idempotent, cached by pom hash)."""
-    build_dir = cache_dir() / "build"
-    digest = _sources_hash()
-    if not force:
-        cached = _cached_build(build_dir, digest)
-        if cached is not None:
-            return cached
-    # Several test sessions may build at once: serialize on a lock file.
-    cache_dir().mkdir(parents=True, exist_ok=True)
-    with open(cache_dir() / "build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not force:
-            cached = _cached_build(build_dir, digest)
-            if cached is not None:
-                return cached
-        return _run_maven(build_dir, digest, quiet)
-
-
-def _run_maven(build_dir: Path, digest: str, quiet: bool) -> BuildResult:
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise RocketMQBuildError("Maven (mvn) is not on PATH; install maven and a JDK >= 17")
-    build_dir.mkdir(parents=True, exist_ok=True)
-    log = build_dir.parent / "mvn-build.log"
-    # -ntp: no per-file transfer lines; the download progress is our own line per artifact count.
-    cmd = [mvn, "-B", "-ntp", "-f", str(POM), f"-Drocketmq.build.dir={build_dir}", "package"]
-    if not quiet:
-        print(f"rocketmq-server: resolving RocketMQ {ROCKETMQ_VERSION} from Maven Central "
-              f"(cold: ~100 MB into ~/.m2; log: {log})", file=sys.stderr, flush=True)
-    with open(log, "wb") as out:
-        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=str(TOOL_DIR))
-    if rc != 0:
-        raise RocketMQBuildError(f"mvn exited {rc}: {_missing_artifact(log)}\n"
-                                 f"--- tail of {log}:\n{_tail(log, 30)}")
-    (build_dir / "build.sha256").write_text(digest + "\n")
-    result = _cached_build(build_dir, digest)
-    if result is None:
-        raise RocketMQBuildError(f"mvn succeeded but {build_dir} lacks classpath.txt")
-    return BuildResult(classpath=result.classpath, built=True)
-
-
-def _missing_artifact(log: Path) -> str:
-    """The artifact Maven could not get, as Maven names it, so the error says what is missing."""
-    for line in _tail(log, 200).splitlines():
-        for marker in ("Could not resolve dependencies", "Could not find artifact",
-                       "Could not transfer artifact", "could not be resolved"):
-            if marker in line:
-                return line.replace("[ERROR]", "").strip()
-    return "see the log below"
+    return TOOL.build(force=force, quiet=quiet,
+                      announce=f"resolving RocketMQ {ROCKETMQ_VERSION} from Maven Central (cold: ~100 MB into ~/.m2)")
 
 
 # --------------------------------------------------------------------------- ports
@@ -233,17 +151,6 @@ def _tcp_open(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            data = f.read().decode("utf-8", "replace")
-    except OSError as e:
-        return f"<cannot read {path}: {e}>"
-    return "\n".join(data.splitlines()[-lines:])
 
 
 # --------------------------------------------------------------------------- config files
@@ -463,7 +370,7 @@ class RocketMQServer:
     def _proxy_ready(self) -> bool:
         """Proxy up, and the broker registered at the name server: clients and admin calls
         find brokers only there, and the broker's first registration runs 10 s after its start."""
-        if PROXY_READY_LINE not in _tail(self.log_path("broker"), 200):
+        if PROXY_READY_LINE not in tail(self.log_path("broker"), 200):
             return False
         return _tcp_open(self.ports["grpc"]) and self._broker_registered()
 
@@ -488,11 +395,11 @@ class RocketMQServer:
         self.keep_data = True  # keep the logs of a failed start for inspection
         logs = {"namesrv": ["namesrv.log"], "broker": ["broker.log", "proxy.log"]}[component]
         parts = [f"RocketMQ {component} {why}",
-                 f"--- tail of {self.log_path(component)}:\n{_tail(self.log_path(component), 25)}"]
+                 f"--- tail of {self.log_path(component)}:\n{tail(self.log_path(component), 25)}"]
         for name in logs:
             path = self.upstream_log(component, name)
             if path.exists():
-                parts.append(f"--- tail of {path}:\n{_tail(path, 15)}")
+                parts.append(f"--- tail of {path}:\n{tail(path, 15)}")
         return RocketMQStartError("\n".join(parts))
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -512,30 +419,6 @@ class RocketMQServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def terminate(pid: int, timeout: float, popen: subprocess.Popen | None = None) -> None:
-    """SIGTERM (RocketMQ's shutdown hooks flush the store), then SIGKILL after ``timeout``."""
-    def gone() -> bool:
-        return popen.poll() is not None if popen is not None else not alive(pid)
-
-    if gone():
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if gone():
-            return
-        time.sleep(0.2)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    if popen is not None:
-        popen.wait(10)
 
 
 def mqadmin(artifacts: BuildResult, home: Path, args: list[str], access_key: str,

@@ -35,10 +35,12 @@ def rocketmq_build() -> mq_mod.BuildResult:
         pytest.fail(f"could not resolve RocketMQ from Maven Central:\n{e}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def rocketmq(rocketmq_build, tmp_path_factory) -> mq_mod.RocketMQServer:
     """A running name server + broker + gRPC proxy: .namesrv_addr, .broker_addr,
-    .proxy_endpoint, .cluster, .admin_user, .admin_password."""
+    .proxy_endpoint, .cluster, .admin_user, .admin_password.
+
+    Per module, not per session: the two JVMs (~0.5 GB) stop before the end-to-end tests run."""
     srv = mq_mod.RocketMQServer(data_dir=tmp_path_factory.mktemp("rocketmq"))
     try:
         srv.start(rocketmq_build)

@@ -34,6 +34,7 @@ from models.settings import PROJECT, parse_stack_config  # noqa: E402
 from models.stack_agents import load_stack_agents  # noqa: E402
 from offline.policy import config_file, from_registered, run_direct  # noqa: E402
 from offline.stack import StackFileError, run_stack  # noqa: E402
+from render.agent.live_config import data_id  # noqa: E402
 
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 SCALED = "kubernetes:keda.sh/v1alpha1:ScaledObject"
@@ -111,10 +112,7 @@ def _report(stack_name: str, project_dir: Path, schemas: bool, out) -> int:
         routes[route["agent"]].append(route)
     records = run.of_type("pulumi-python:dynamic:Resource")
     registry = {r.inputs.get("agentName"): r.inputs.get("version") for r in records if r.inputs.get("registryKind") == "AgentCard"}
-    live_items = defaultdict(list)
-    for r in records:
-        if r.inputs.get("registryKind") == "ConfigItem":
-            live_items[r.inputs["dataId"].split("_", 1)[0]].append(f"{r.inputs['namespaceId']}/{r.inputs['group']}/{r.inputs['dataId']}")
+    live_items = {r.inputs["dataId"]: r.inputs for r in records if r.inputs.get("registryKind") == "ConfigItem"}
 
     print(f"stack {stack_name} (environment {stack.environment}, profile {stack.hardening}): "
           f"{len(catalog.agents)} agent(s), {len(catalog.mcp_servers)} MCP server(s), {len(run.resources)} resources", file=out)
@@ -131,7 +129,8 @@ def _report(stack_name: str, project_dir: Path, schemas: bool, out) -> int:
         print(f"  sandbox  {spec.sandbox.profile + ' (' + ', '.join(spec.sandbox.tools) + ')' if spec.sandbox else 'none'}", file=out)
         record = f"AgentCard {spec.name} {registry[spec.name]} in Nacos namespace {stack.tenant(spec.tenant).nacos_namespace}" if spec.name in registry else "none (registry off in this stack)"
         print(f"  registry {record}", file=out)
-        behaviour = f"live from Nacos: {', '.join(sorted(live_items[spec.name]))}" if live_items[spec.name] else "in each version's ConfigMap (changes roll the pods)"
+        items = sorted(f"{i['namespaceId']}/{i['group']}/{i['dataId']}" for v in spec.versions() if (i := live_items.get(data_id(spec, v))))
+        behaviour = f"live from Nacos: {', '.join(items)}" if items else "in each version's ConfigMap (changes roll the pods)"
         print(f"  config   {behaviour}", file=out)
         for kind, name, how in _reads(spec, catalog, stack, secrets):
             print(f"  reads    {kind} {name} ({how})", file=out)

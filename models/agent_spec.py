@@ -28,6 +28,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from models import queue_names
+from models.async_spec import AsyncSpec
 from models.settings import DEFAULT_INCLUDE, DEFAULT_MCP_INCLUDE, PinnedImage, Resources, SandboxEgressRule
 
 MCP_SUBDIR = "mcp"
@@ -986,6 +988,14 @@ class AgentSpec(Spec):
     provider: Optional[ProviderSpec] = Field(
         default=None, description="Provider shown on the AgentCard. Default: organization agent-runtime/<tenant>, the gateway URL."
     )
+    async_: Optional[AsyncSpec] = Field(
+        default=None,
+        alias="async",
+        description="Take long A2A tasks through the stack's message queue (RocketMQ) besides the HTTP route: per-skill "
+        "task topics, a result inbox per caller, checkpoints keyed by task id, retries and a dead-letter queue, and a "
+        "queue credential of its own. Needs `messageQueue.enabled` in the stack config; otherwise the spec is refused "
+        "at this line. Default: none (HTTP only).",
+    )
 
     @property
     def byo(self) -> bool:
@@ -1045,6 +1055,8 @@ class AgentSpec(Spec):
         if len(set(ids)) == len(ids):  # equal ids are reported as such
             found += _duplicates([skill_slug(i) for i in ids], ("a2aSkills",), "id", "route name (skill ids differing only in '.' or '_')")
         found += self._rollout_problems()
+        if self.async_ is not None:
+            found += [(("async", *loc), msg) for loc, msg in self.async_.problems()]
         for i, rule in enumerate(self.egress):
             if rule.cidr in ("0.0.0.0/0", "::/0") and not rule.except_:
                 found.append((("egress", i, "cidr"), "egress to anywhere must exclude private ranges with `except`"))
@@ -1503,13 +1515,15 @@ def load_agent_specs(
     include: Iterable[str] = DEFAULT_INCLUDE,
     mcp_include: Iterable[str] = DEFAULT_MCP_INCLUDE,
     provided: Optional[ProvidedObjects] = None,
+    queue_blocker: Optional[str] = None,
 ) -> AgentCatalog:
     """Load and validate the specs of `directory` the stack selects; raise one AgentSpecError listing all problems.
 
     `tenants` and `sandbox_profiles` come from the stack config (None skips those checks);
     `scale_to_zero_blocker` says why this stack cannot wake agents from zero (None: it can);
     `include`/`mcp_include` are the stack's glob patterns (agents.include, agents.mcpInclude);
-    `provided` are the Secrets and ConfigMaps the stack provides (None skips that check).
+    `provided` are the Secrets and ConfigMaps the stack provides (None skips that check);
+    `queue_blocker` says why this stack cannot give agents `async` task queues (None: it can).
     """
     root = Path(directory)
     if not root.is_dir():
@@ -1549,6 +1563,7 @@ def load_agent_specs(
         sources={a.name: d.label for a, d in agent_docs},
     )
     _cross_file_checks(catalog, agent_docs, tenants, sandbox_profiles, scale_to_zero_blocker)
+    _async_checks(catalog, agent_docs, queue_blocker)
     if provided is not None:
         _reference_checks(catalog, agent_docs, provided, tenants)
     # grouped by file, in line order: the order someone fixing them reads the file
@@ -1625,3 +1640,18 @@ def _cross_file_checks(
             doc.report(("sandbox", "profile"), f"unknown sandbox profile {spec.sandbox.profile!r}; the stack's sandboxProfiles: {known_profiles}")
         if spec.autoscaling.scale_to_zero and scale_to_zero_blocker:
             doc.report(("autoscaling", "scaleToZero"), scale_to_zero_blocker)
+
+
+def _async_checks(catalog: AgentCatalog, agent_docs: list[tuple[AgentSpec, _Doc]], queue_blocker: Optional[str]) -> None:
+    """An `async` agent needs the stack's queue, skills to take tasks for, and topic names RocketMQ accepts."""
+    for spec, doc in agent_docs:
+        if spec.async_ is None:
+            continue
+        if queue_blocker:
+            doc.report(("async",), queue_blocker)
+        if not spec.a2a_skills:
+            doc.report(("async",), "takes tasks per A2A skill, but the agent exposes no a2aSkills")
+        for i, skill in enumerate(spec.a2a_skills):
+            problem = queue_names.name_problem(queue_names.task_topic(spec.tenant, spec.name, skill.id))
+            if problem:
+                doc.report(("a2aSkills", i, "id"), f"its task topic {problem}")

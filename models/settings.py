@@ -34,6 +34,7 @@ from models.did_you_mean import unknown_key_hint
 from models.security import GatewaySecuritySettings, Tier, environment_problems
 from models.settings_base import Settings
 from nacos_registry.settings import RegistrySettings
+from rocketmq_provider.settings import QueueAdminSettings
 
 PROJECT = "agent-runtime"
 
@@ -460,6 +461,100 @@ class SandboxProfileSettings(Settings):
         return self
 
 
+ROCKETMQ_IMAGE = re.compile(r"^(?:[\w.\-/]+/)?apache/rocketmq:5\.3\.3(?:@sha256:[0-9a-f]{64})?$")
+HEAP = re.compile(r"^[1-9][0-9]*[mg]$")
+
+
+class QueueRoleSettings(Settings):
+    """Size of one RocketMQ role's pods: resources and JVM heap (the rest of the limit is off-heap and page cache)."""
+
+    resources: Resources
+    heap: str
+
+    @field_validator("heap")
+    @classmethod
+    def _heap(cls, value: str) -> str:
+        if not HEAP.match(value):
+            raise ValueError(f"{value!r} is not a JVM heap size (e.g. 512m, 2g)")
+        return value
+
+
+class QueueStorage(Settings):
+    size: Quantity = "20Gi"
+    storage_class_name: Optional[str] = None
+
+
+class MessageQueueSettings(Settings):
+    """Apache RocketMQ 5 for agents' long tasks: name servers, brokers and the gRPC proxy, ACL 2.0 on.
+
+    One broker group of one broker is dev; `replicasPerGroup` >= 2 makes each group a replicated
+    master/slave set whose failover the controllers decide (embedded in the name servers, so the
+    name servers then need a Raft majority: 3 or more).
+    """
+
+    enabled: bool = False
+    namespace: DnsLabel = "rocketmq"
+    # the official image, the version the test broker runs (tools/rocketmq-server/pom.xml)
+    image: str = "apache/rocketmq:5.3.3"
+    cluster: str = Field(default="agent-runtime", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    name_servers: int = Field(default=1, ge=1, le=7)
+    broker_groups: int = Field(default=1, ge=1, le=16)
+    replicas_per_group: int = Field(default=1, ge=1, le=5)
+    proxies: int = Field(default=1, ge=1, le=16)
+    # queues of each task topic: the most workers that receive tasks of one skill in parallel per broker group
+    queues_per_topic: int = Field(default=4, ge=1, le=64)
+    # authentication and ACL 2.0 on brokers and proxies; off only for a throwaway dev queue
+    acl: bool = True
+    storage: QueueStorage = QueueStorage()
+    name_server: QueueRoleSettings = QueueRoleSettings(
+        resources=Resources(requests=ResourceAmounts(cpu="100m", memory="512Mi"), limits=ResourceAmounts(cpu="1", memory="512Mi")),
+        heap="256m",
+    )
+    broker: QueueRoleSettings = QueueRoleSettings(
+        resources=Resources(requests=ResourceAmounts(cpu="500m", memory="2Gi"), limits=ResourceAmounts(cpu="2", memory="2Gi")),
+        heap="1g",
+    )
+    proxy: QueueRoleSettings = QueueRoleSettings(
+        resources=Resources(requests=ResourceAmounts(cpu="250m", memory="1Gi"), limits=ResourceAmounts(cpu="1", memory="1Gi")),
+        heap="512m",
+    )
+    # where the machine running `pulumi up` reaches the cluster's admin interface (the queue provider)
+    admin: QueueAdminSettings = QueueAdminSettings()
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_rocketmq(cls, value: str) -> str:
+        if not ROCKETMQ_IMAGE.match(value):
+            raise ValueError(
+                f"{value!r} must be the official apache/rocketmq:5.3.3 image (optionally @sha256:<digest>): the "
+                "version the stack's admin path and tests are checked against"
+            )
+        return value
+
+    @property
+    def replicated(self) -> bool:
+        return self.replicas_per_group >= 2
+
+    def problems(self, profile: str) -> list[str]:
+        """Whole-block rules, each naming its key (`messageQueue.<key>`)."""
+        if not self.enabled:
+            return []
+        found = []
+        if self.replicated and self.name_servers < 3:
+            found.append(
+                "messageQueue.nameServers: replicated brokers (replicasPerGroup >= 2) need at least 3 name servers: "
+                "they host the controllers that elect each group's master, and those need a Raft majority"
+            )
+        if profile == "prod":
+            if not self.acl:
+                found.append("messageQueue.acl: prod requires authentication and ACLs on the queue")
+            if not self.replicated:
+                found.append("messageQueue.replicasPerGroup: prod requires replicated brokers (at least 2 per group)")
+            if self.proxies < 2:
+                found.append("messageQueue.proxies: prod needs at least 2 proxies (the clients' only way in)")
+        return found
+
+
 class PlatformSecrets(BaseModel):
     """Secret settings, validated in plain text here and wrapped as Pulumi secrets right after."""
 
@@ -470,6 +565,9 @@ class PlatformSecrets(BaseModel):
     nacos_identity_value: Optional[str] = None
     nacos_mysql_password: Optional[str] = None
     registry_password: Optional[str] = None
+    # the queue's initial (super) user and the seed each agent's queue password is derived from
+    message_queue_admin_password: Optional[str] = None
+    message_queue_credential_seed: Optional[str] = None
     gateway_redis_password: Optional[str] = None
     # JSON object: key-auth consumer name -> credential
     gateway_key_auth_credentials: Optional[str] = None
@@ -540,6 +638,20 @@ class PlatformSecrets(BaseModel):
             raise ValueError("must be at least 12 characters")
         return value
 
+    @field_validator("message_queue_admin_password")
+    @classmethod
+    def _queue_password(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and (len(value) < 16 or not re.match(r"^[A-Za-z0-9_-]+$", value)):
+            raise ValueError("must be at least 16 of A-Z a-z 0-9 _ - (it goes into the brokers' configuration files)")
+        return value
+
+    @field_validator("message_queue_credential_seed")
+    @classmethod
+    def _queue_seed(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and len(value) < 32:
+            raise ValueError("must be at least 32 characters: every agent's queue password is derived from it")
+        return value
+
     @field_validator("nacos_identity_value")
     @classmethod
     def _identity(cls, value: Optional[str]) -> Optional[str]:
@@ -564,6 +676,7 @@ class StackConfig(Settings):
     sandbox_profiles: list[SandboxProfileSettings] = Field(default_factory=list)
     security: GatewaySecuritySettings
     registry: RegistrySettings = RegistrySettings()
+    message_queue: MessageQueueSettings = MessageQueueSettings()
 
     @property
     def live_config(self) -> bool:
@@ -604,6 +717,7 @@ class StackConfig(Settings):
             if self.kubernetes.render_yaml_to_directory:
                 problems.append("kubernetes.renderYamlToDirectory: prod deploys to a cluster; rendering is for dev")
         problems.extend(environment_problems(self.security, self.hardening))
+        problems.extend(self.message_queue.problems(self.hardening))
         if self.registry.enabled and not self.registry.server_addr:
             problems.append("registry.serverAddr: required when registry.enabled (the address this machine reaches Nacos at)")
         return problems
@@ -651,6 +765,8 @@ class StackConfig(Settings):
 
 SECRET_KEYS = {
     "registryPassword": "registry_password",
+    "messageQueueAdminPassword": "message_queue_admin_password",
+    "messageQueueCredentialSeed": "message_queue_credential_seed",
     "gatewayRedisPassword": "gateway_redis_password",
     "gatewayKeyAuthCredentials": "gateway_key_auth_credentials",
     "agentSecrets": "agent_secrets",
@@ -765,6 +881,16 @@ def parse_stack_config(
             f"{PROJECT}:registryPassword: required when registry.enabled (or set nacosAdminPassword) - "
             "`pulumi config set --secret registryPassword ...`"
         )
+    if stack is not None and stack.message_queue.enabled:
+        for key, value in (
+            ("messageQueueAdminPassword", secrets.message_queue_admin_password),
+            ("messageQueueCredentialSeed", secrets.message_queue_credential_seed),
+        ):
+            if not value:
+                problems.append(
+                    f"{PROJECT}:{key}: required when messageQueue.enabled - `venv/bin/python scripts/stack.py "
+                    f"init-secrets --stack <stack>` generates it (or `pulumi config set --secret {key} ...`)"
+                )
     if problems:
         raise ConfigError(problems)
     assert stack is not None

@@ -36,6 +36,7 @@ def load_stack_agents(stack: StackConfig, project_dir: str | Path, secrets: Opti
         include=stack.agents.include,
         mcp_include=stack.agents.mcp_include,
         provided=provided_objects(stack, secrets) if secrets is not None else None,
+        queue_blocker=queue_blocker(stack),
     )
 
 
@@ -48,5 +49,17 @@ def scale_to_zero_blocker(stack: StackConfig) -> Optional[str]:
         return (
             "needs the gateway's request metrics in Prometheus (KEDA wakes the agent from them): "
             "set gateway.metrics or security.monitoring.prometheusOperator in the stack config"
+        )
+    return None
+
+
+def queue_blocker(stack: StackConfig) -> Optional[str]:
+    """Why agents of this stack could not take tasks through a message queue, or None."""
+    if not stack.message_queue.enabled:
+        return "needs the stack's message queue: set messageQueue.enabled in the stack config"
+    if not stack.message_queue.admin.namesrv_addr:
+        return (
+            "needs messageQueue.admin.namesrvAddr in the stack config: the address this machine reaches the queue's "
+            "name server at, so `pulumi up` can create the agent's topics, group and user"
         )
     return None

@@ -64,6 +64,9 @@ GENERATED_SECRETS: dict[str, Callable[[], str]] = {
     # Nacos needs base64 of >= 32 bytes (its HS256 signing key)
     "nacosAuthToken": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
     "nacosIdentityValue": lambda: secrets.token_urlsafe(30),
+    # the message queue's initial (super) user, and the seed of every agent's queue password
+    "messageQueueAdminPassword": lambda: secrets.token_urlsafe(24),
+    "messageQueueCredentialSeed": lambda: secrets.token_urlsafe(48),
 }
 
 

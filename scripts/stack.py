@@ -64,7 +64,10 @@ GENERATED_SECRETS: dict[str, Callable[[], str]] = {
     # Nacos needs base64 of >= 32 bytes (its HS256 signing key)
     "nacosAuthToken": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
     "nacosIdentityValue": lambda: secrets.token_urlsafe(30),
-    # the message queue's initial (super) user, and the seed of every agent's queue password
+}
+# secrets a stack with `messageQueue.enabled` must hold (its provider reads them; nothing generates them later):
+# the queue's initial (super) user, and the seed every agent's queue password is derived from
+QUEUE_SECRETS: dict[str, Callable[[], str]] = {
     "messageQueueAdminPassword": lambda: secrets.token_urlsafe(24),
     "messageQueueCredentialSeed": lambda: secrets.token_urlsafe(48),
 }
@@ -195,8 +198,11 @@ class StackTarget:
         return path
 
     def missing_secrets(self) -> list[str]:
+        """The generated secrets the stack leaves unset: the Nacos ones, and the queue's where the queue is enabled."""
         config = self.config()
-        return [key for key in GENERATED_SECRETS if f"{PROJECT}:{key}" not in config]
+        queue = config.get(f"{PROJECT}:messageQueue")
+        wanted = [*GENERATED_SECRETS, *(QUEUE_SECRETS if isinstance(queue, dict) and queue.get("enabled") is True else ())]
+        return [key for key in wanted if f"{PROJECT}:{key}" not in config]
 
 
 DEFAULT_PROGRAM = REPO / "__main__.py"
@@ -378,7 +384,8 @@ class StackRunner:
 
             stack = self._workspace_stack()
             for key in missing:
-                stack.set_config(f"{PROJECT}:{key}", auto.ConfigValue(value=GENERATED_SECRETS[key](), secret=True))
+                generate = GENERATED_SECRETS.get(key) or QUEUE_SECRETS[key]
+                stack.set_config(f"{PROJECT}:{key}", auto.ConfigValue(value=generate(), secret=True))
         return missing
 
     def set_secret(self, key: str, value: str) -> None:

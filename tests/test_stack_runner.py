@@ -138,6 +138,19 @@ def test_missing_secrets_are_exactly_the_ones_the_program_would_generate(isolate
     assert len(runner.GENERATED_SECRETS["nacosIdentityValue"]()) >= 16
 
 
+def test_a_stack_with_the_queue_also_gets_the_queue_secrets(isolated):
+    project = _project(isolated / "project", config_extra="  agent-runtime:messageQueue:\n    enabled: true\n")
+    missing = runner.StackTarget("staging", project).missing_secrets()
+    assert missing[-2:] == ["messageQueueAdminPassword", "messageQueueCredentialSeed"]
+    from models.settings import PlatformSecrets
+
+    # what the settings require of them (length, characters the broker's config files take)
+    PlatformSecrets(
+        message_queue_admin_password=runner.QUEUE_SECRETS["messageQueueAdminPassword"](),
+        message_queue_credential_seed=runner.QUEUE_SECRETS["messageQueueCredentialSeed"](),
+    )
+
+
 def test_the_event_log_keeps_steps_violations_and_the_summary(tmp_path):
     log = runner.EventLog(tmp_path / "events.jsonl")
     log.add_raw({"resourcePreEvent": {"metadata": {"op": "update", "urn": "urn:a", "type": "t", "diffs": ["data"]}}})

@@ -40,6 +40,7 @@ from render.agent.labels import agent_labels, agent_selector, version_labels, ve
 from render.agent.network_policy import network_policy_spec
 from render.agent.routes import IngressPlan, RouteDescriptor, backend_service, ingress, route_plans
 from render.agent.runtime_config import config_hash, config_map_data, runtime_config
+from render.queue_plan import QueuePlan
 
 
 class AgentArgs(BaseModel):
@@ -62,10 +63,11 @@ class AgentArgs(BaseModel):
         keda_dependency: Optional[pulumi.Resource] = None,
         route_guard: Optional[pulumi.Resource] = None,
         registry_namespace: Optional[pulumi.Resource] = None,
+        queue_plan: Optional[QueuePlan] = None,
     ) -> "AgentArgs":
         """Everything one Agent needs, resolved from the validated catalog and the stack config."""
         return cls(
-            context=AgentContext.for_spec(spec, catalog, stack),
+            context=AgentContext.for_spec(spec, catalog, stack, queue_plan),
             keda_dependency=keda_dependency,
             route_guard=route_guard,
             registry_namespace=registry_namespace,
@@ -85,7 +87,7 @@ class Agent(pulumi.ComponentResource):
         spec = context.spec
         labels = agent_labels(spec, context.stack_labels)
         self.namespace = context.namespace
-        self.card = build_agent_card(spec, context.gateway_base_url, context.skill_callers)
+        self.card = build_agent_card(spec, context.gateway_base_url, context.skill_callers, async_interface=context.async_interface)
 
         _service_account(self, name, context, labels)
         if spec.sandbox is not None:
@@ -261,7 +263,9 @@ def _workload(
     context = args.context
     spec = context.spec
     runtime = runtime_config(context, version)
-    data = config_map_data(context, runtime, build_agent_card(spec, context.gateway_base_url, context.skill_callers, version.version))
+    data = config_map_data(context, runtime, build_agent_card(
+        spec, context.gateway_base_url, context.skill_callers, version.version, async_interface=context.async_interface
+    ))
     config_map = k8s.core.v1.ConfigMap(
         f"{rname}-config",
         metadata=_metadata(context, f"{full}-config", labels),

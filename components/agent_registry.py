@@ -18,8 +18,10 @@ from models.agent_spec import AgentCatalog, McpServerSpec
 from models.settings import StackConfig
 from nacos_registry import AgentCard, McpServer, NacosNamespace
 from render.agent.card import build_agent_card
+from render.agent.queue import card_interface, queue_endpoints
 from render.agent.routes import skill_callers_of
 from render.gateway.higress import gateway_base_url
+from render.queue_plan import QueuePlan
 
 MCP_PROTOCOLS = {"sse": "mcp-sse", "streamable-http": "mcp-streamable"}
 MCP_RECORD_VERSION = "1.0.0"
@@ -58,6 +60,8 @@ class AgentRegistryArgs(BaseModel):
     catalog: AgentCatalog
     stack: StackConfig
     nacos: pulumi.Resource
+    # the agents' queue access: async agents' cards advertise their task topics
+    queue_plan: Optional[QueuePlan] = None
 
 
 class AgentRegistry(pulumi.ComponentResource):
@@ -95,11 +99,14 @@ class AgentRegistry(pulumi.ComponentResource):
                         "tool_specification": record["toolSpecification"],
                     },
                 )
+        endpoints = queue_endpoints(stack)
+        access = args.queue_plan.access if args.queue_plan else {}
+        async_interfaces = {s.name: card_interface(s, access.get(s.name), endpoints) for s in catalog.agents}
         self.agent_cards = {
             spec.name: AgentCard(
                 f"{name}-card-{spec.name}",
                 namespace_id=stack.tenant(spec.tenant).nacos_namespace,
-                card=build_agent_card(spec, base_url, skill_callers_of(spec, catalog)),
+                card=build_agent_card(spec, base_url, skill_callers_of(spec, catalog), async_interface=async_interfaces.get(spec.name)),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespaces[spec.tenant]]),
             )
             for spec in catalog.agents

@@ -449,6 +449,42 @@ CASES = [
         "higress-mcpbridge",
     ),
     Case("mcpbridge-wrong-name", "mcp-bridge-discovery", change("higress-mcpbridge", lambda p: p["metadata"].__setitem__("name", "agents")), "reads only the McpBridge named 'default'", "higress-mcpbridge"),
+    # the queue: a credential reaches only its own topics, and those whose acceptsFrom names it
+    Case(
+        "queue-user-consumes-other-tenants-tasks",
+        "queue-acl-tenant-isolation",
+        change(f"{R.AGENT}-queue-user", lambda p: p["entries"].append({"resource": f"Topic:{R.ASYNC_TASKS}", "actions": ["Sub"], "decision": "Allow"})),
+        "another tenant's topic 'research_summarizer_tasks_summarize-v1'",
+        f"{R.AGENT}-queue-user",
+    ),
+    Case(
+        "queue-topic-does-not-accept-caller",
+        "queue-acl-tenant-isolation",
+        change("summarizer-tasks", lambda p: p.__setitem__("acceptsFrom", ["research/analyst"])),
+        "does not accept retail/",
+        f"{R.AGENT}-queue-user",
+    ),
+    Case(
+        "queue-wildcard-acl",
+        "queue-acl-tenant-isolation",
+        change(f"{R.AGENT}-queue-user", lambda p: p["entries"].append({"resource": "Topic:research_*", "actions": ["Pub"], "decision": "Allow"})),
+        "no wildcard",
+        f"{R.AGENT}-queue-user",
+    ),
+    Case(
+        "queue-acl-undeclared-topic",
+        "queue-acl-tenant-isolation",
+        change(f"{R.AGENT}-queue-user", lambda p: p["entries"].append({"resource": "Topic:somebody_else", "actions": ["Pub"], "decision": "Allow"})),
+        "which this stack does not declare",
+        f"{R.AGENT}-queue-user",
+    ),
+    Case(
+        "queue-credential-in-other-namespace",
+        "queue-credential-in-own-tenant",
+        change(f"{R.AGENT}-queue-secret", lambda p: p["metadata"].__setitem__("namespace", "tenant-research")),
+        "holds the queue credential of",
+        f"{R.AGENT}-queue-secret",
+    ),
     # labels: with remediation switched off, the validation shows what is missing
     Case("missing-standard-labels", "standard-labels", add(NO_LABELS_CM), "app.kubernetes.io/part-of: agent-runtime, app.kubernetes.io/managed-by: pulumi", "unlabelled-config"),
 ]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 
-from . import platform, stack, workloads
+from . import platform, queue_access, stack, workloads
 
 PACK_NAME = "agent-runtime-policies"
 PACK_DESCRIPTION = "Security and reliability rules of the Agent Runtime platform (Nacos, Higress, tenants, agents, sandboxes)."
 
-POLICIES: list[Policy] = [*workloads.POLICIES, *platform.POLICIES, *stack.POLICIES]
+POLICIES: list[Policy] = [*workloads.POLICIES, *platform.POLICIES, *stack.POLICIES, *queue_access.POLICIES]
 
 _names = [p.name for p in POLICIES]
 assert len(_names) == len(set(_names)), f"duplicate policy names: {_names}"

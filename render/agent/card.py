@@ -7,6 +7,7 @@ from typing import Mapping, Optional, Sequence
 from a2a.types import (
     AgentCapabilities,
     AgentCard,
+    AgentExtension,
     AgentInterface,
     AgentProvider,
     AgentSkill,
@@ -27,6 +28,7 @@ def build_agent_card(
     gateway_base_url: str,
     skill_callers: Mapping[str, Sequence[Caller]],
     version: Optional[str] = None,
+    async_interface: Optional[dict] = None,
 ) -> dict:
     """The A2A AgentCard of an agent (validated by a2a-sdk), as the JSON dict Nacos stores.
 
@@ -47,9 +49,16 @@ def build_agent_card(
         version=version or spec.version,
         url=base + (paths[0] if paths else A2A_PATH.format(agent=spec.name)),
         preferred_transport=TRANSPORT,
-        additional_interfaces=[AgentInterface(url=base + p, transport=TRANSPORT) for p in paths] or None,
+        additional_interfaces=[
+            *(AgentInterface(url=base + p, transport=TRANSPORT) for p in paths),
+            *([AgentInterface(url=async_interface["url"], transport=async_interface["transport"])] if async_interface else []),
+        ]
+        or None,
         protocol_version=A2A_PROTOCOL_VERSION,
-        capabilities=AgentCapabilities(streaming=True),
+        capabilities=AgentCapabilities(
+            streaming=True,
+            extensions=[AgentExtension(**async_interface["extension"])] if async_interface else None,
+        ),
         default_input_modes=input_modes,
         default_output_modes=output_modes,
         skills=[

@@ -12,8 +12,10 @@ from typing import Optional
 
 from models.agent_spec import AgentCatalog, AgentSpec
 from models.settings import AgentsSettings, SandboxProfileSettings, StackConfig, TenantSettings
+from render.agent.queue import QueueEndpoints, card_interface, queue_endpoints
 from render.gateway.higress import gateway_base_url
 from render.gateway.route_tls import a2a_mtls_annotations, tls_for_public_routes
+from render.queue_plan import AgentQueueAccess, QueuePlan
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,14 @@ class AgentContext:
     stack_labels: dict[str, str] = field(default_factory=dict)
     # behaviour read live from a Nacos configuration item rather than the version's ConfigMap
     live_config: bool = False
+    # the agent's topics, groups and user on the stack's message queue (async agents and their callers)
+    queue: Optional[AgentQueueAccess] = None
+    queue_endpoints: Optional[QueueEndpoints] = None
+
+    @property
+    def async_interface(self) -> Optional[dict]:
+        """The queue interface the AgentCard advertises (async agents), or None."""
+        return card_interface(self.spec, self.queue, self.queue_endpoints)
 
     @property
     def namespace(self) -> str:
@@ -55,8 +65,10 @@ class AgentContext:
         return self.tenant.k8s_namespace
 
     @classmethod
-    def for_spec(cls, spec: AgentSpec, catalog: AgentCatalog, stack: StackConfig) -> "AgentContext":
-        """Resolved from the validated catalog and the stack config."""
+    def for_spec(
+        cls, spec: AgentSpec, catalog: AgentCatalog, stack: StackConfig, queue_plan: Optional[QueuePlan] = None
+    ) -> "AgentContext":
+        """Resolved from the validated catalog and the stack config (and the stack's queue plan, computed once)."""
 
         def namespace_of(agent: AgentSpec) -> str:
             tenant = stack.tenant(agent.tenant)
@@ -82,4 +94,6 @@ class AgentContext:
             a2a_annotations=a2a_mtls_annotations(stack.security, tenant.k8s_namespace, f"{spec.name}.{tenant.k8s_namespace}.svc"),
             stack_labels=stack.labels,
             live_config=stack.live_config,
+            queue=queue_plan.access.get(spec.name) if queue_plan else None,
+            queue_endpoints=queue_endpoints(stack),
         )

@@ -7,6 +7,7 @@ import json
 from urllib.parse import urlparse
 
 from render.agent.context import AgentContext
+from render.agent.queue import egress_rule as queue_egress_rule
 from render.k8s_common import LABEL_AGENT, LABEL_SANDBOX_PROFILE, dns_egress_rule, ip_block_egress_rule
 from render.nacos import nacos_client_egress_rule
 
@@ -102,6 +103,8 @@ def egress_rules(context: AgentContext) -> list[dict]:
     rules += [egress_for_url(kb.url) for kb in spec.knowledge_bases]
     rules += _callee_rules(context)
     rules += _sandbox_rules(context)
+    if context.queue is not None and context.queue_endpoints is not None:
+        rules.append(queue_egress_rule(context.queue_endpoints))
     rules += [ip_block_egress_rule(rule) for rule in spec.egress]
     return dedupe(rules)
 

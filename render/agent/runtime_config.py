@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from models.agent_spec import ModelSpec, ResolvedVersion
-from render.agent import live_config
+from render.agent import live_config, queue
 from render.agent.context import AgentContext
 from render.agent.routes import A2A_PATH, AGENT_A2A_PATH, AGENT_CHAT_PATH
 from render.nacos import nacos_address
@@ -229,15 +229,27 @@ def _subscription(context: AgentContext, version: ResolvedVersion, files: Creden
     }
 
 
+def _queue(context: AgentContext, config: dict, env: list[dict], files: CredentialFiles) -> None:
+    """The agent's queue access (config.json `queue`, env), its password a file of the credentials volume."""
+    access, endpoints = context.queue, context.queue_endpoints
+    if access is None or endpoints is None:
+        return
+    path = files.add(queue.PASSWORD_FILE, queue.SecretKey(queue.credential_secret_name(context.spec.name), queue.PASSWORD_KEY))
+    config["queue"] = queue.runtime_block(access, endpoints, path)
+    env.extend(queue.env(access, endpoints, path))
+
+
 def runtime_config(context: AgentContext, version: ResolvedVersion) -> RuntimeConfig:
     """The version's runtime config (no secrets: it names the files they are mounted at), env vars, credential files."""
     files = CredentialFiles()
     config = _identity(context, version)
+    env = _env(context, version)
+    _queue(context, config, env, files)
     behaviour = _behaviour(context, version, files)
     if context.live_config:
         config["liveConfig"] = _subscription(context, version, files)
-        return RuntimeConfig(config, _env(context, version), files, live=behaviour)
-    return RuntimeConfig({**config, **behaviour}, _env(context, version), files)
+        return RuntimeConfig(config, env, files, live=behaviour)
+    return RuntimeConfig({**config, **behaviour}, env, files)
 
 
 def config_map_data(context: AgentContext, runtime: RuntimeConfig, card: dict) -> dict[str, str]:

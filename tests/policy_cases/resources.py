@@ -313,9 +313,36 @@ def sandbox_resources(ns: str = TENANT_NS) -> list[Resource]:
     ]
 
 
+DYNAMIC = "pulumi-python:dynamic:Resource"
+ASYNC_TASKS = "research_summarizer_tasks_summarize-v1"
+CALLER_USER = f"retail_{AGENT}"
+
+
+def queue_access_resources() -> list[Resource]:
+    """The agent calls research's async summarizer: its user, its result inbox, the task topic it may publish to."""
+    results = f"retail_{AGENT}_results"
+    return [
+        res(DYNAMIC, "summarizer-tasks", {"queueKind": "Topic", "topic": ASYNC_TASKS, "tenant": "research", "agent": "summarizer",
+                                          "kind": "tasks", "acceptsFrom": [f"retail/{AGENT}"]}),
+        res(DYNAMIC, f"{AGENT}-results", {"queueKind": "Topic", "topic": results, "tenant": "retail", "agent": AGENT,
+                                          "kind": "results", "acceptsFrom": ["research/summarizer"]}),
+        res(DYNAMIC, f"{AGENT}-results-group", {"queueKind": "ConsumerGroup", "group": results, "tenant": "retail", "agent": AGENT}),
+        res(DYNAMIC, f"{AGENT}-queue-user", {"queueKind": "User", "username": CALLER_USER, "tenant": "retail", "agent": AGENT, "entries": [
+            {"resource": f"Topic:{ASYNC_TASKS}", "actions": ["Pub"], "decision": "Allow"},
+            {"resource": f"Topic:{results}", "actions": ["Sub"], "decision": "Allow"},
+            {"resource": f"Group:{results}", "actions": ["Sub"], "decision": "Allow"},
+        ]}),
+        res("kubernetes:core/v1:Secret", f"{AGENT}-queue-secret", {
+            "metadata": {"name": f"{AGENT}-queue", "namespace": TENANT_NS,
+                         "labels": std_labels(AGENT, "agent", **{"agent-runtime.io/queue-user": CALLER_USER})},
+            "type": "Opaque", "stringData": {"username": CALLER_USER, "password": "[secret]"},
+        }),
+    ]
+
+
 def agent_bundle() -> list[Resource]:
     """Tenant + one fully compliant agent + gateway auth + a sandbox template: passes every policy."""
-    return tenant_resources() + agent_resources() + auth_plugins() + sandbox_resources()
+    return tenant_resources() + agent_resources() + auth_plugins() + sandbox_resources() + queue_access_resources()
 
 
 def find(resources: list[Resource], name: str) -> Resource:

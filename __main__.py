@@ -7,6 +7,7 @@ import pulumi
 
 from components.agent import Agent, AgentArgs
 from components.agent_credentials import AgentCredentials, AgentCredentialsArgs
+from components.agent_queues import AgentQueues, AgentQueuesArgs
 from components.agent_registry import AgentRegistry, AgentRegistryArgs
 from components.gateway_security import GatewaySecurity, GatewaySecurityArgs
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
@@ -21,6 +22,7 @@ from models.stack_agents import load_stack_agents
 from render.agent.routes import route_descriptors
 from render.gateway.higress import gateway_chart_values
 from render.nacos import HTTP_PORT
+from render.queue_plan import queue_plan
 
 keep_full_collections_rare()
 # Pulumi runs a program from its project directory: relative paths in a stack file mean that directory
@@ -111,9 +113,27 @@ credentials = (
     if secrets.agent_secrets or stack.agents.config_maps
     else {}
 )
+# the async agents' topics, groups and users on the queue, and each one's credential Secret
+queue_access = queue_plan(agent_catalog, stack)
+queues = (
+    AgentQueues(
+        "agent-queues",
+        AgentQueuesArgs(
+            plan=queue_access,
+            namespaces={t.name: t.k8s_namespace for t in stack.tenants},
+            credential_seed=secrets.message_queue_credential_seed or "",
+            labels=stack.labels,
+        ),
+        opts=pulumi.ResourceOptions(providers=providers, depends_on=list(tenants)),
+    )
+    if not queue_access.empty
+    else None
+)
 # Nacos records: tenant namespaces, AgentCards, MCP servers (agents' live configuration goes into these namespaces)
 registry = (
-    AgentRegistry("registry", AgentRegistryArgs(catalog=agent_catalog, stack=stack, nacos=nacos), opts=with_providers)
+    AgentRegistry(
+        "registry", AgentRegistryArgs(catalog=agent_catalog, stack=stack, nacos=nacos, queue_plan=queue_access), opts=with_providers
+    )
     if stack.registry.enabled
     else None
 )
@@ -122,10 +142,15 @@ agents = [
         f"agent-{spec.name}",
         AgentArgs.for_spec(
             spec, agent_catalog, stack, keda_dependency=keda.chart if keda else None, route_guard=gateway_security,
-            registry_namespace=registry.namespaces[spec.tenant] if registry else None,
+            registry_namespace=registry.namespaces[spec.tenant] if registry else None, queue_plan=queue_access,
         ),
         opts=pulumi.ResourceOptions(
-            providers=providers, depends_on=[tenant_by_name[spec.tenant], *credentials.get(spec.tenant, [])]
+            providers=providers,
+            depends_on=[
+                tenant_by_name[spec.tenant],
+                *credentials.get(spec.tenant, []),
+                *([queues.users[spec.name], queues.credential_secrets[spec.name]] if queues and spec.name in queues.users else []),
+            ],
         ),
     )
     for spec in agent_catalog.agents

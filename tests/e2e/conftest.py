@@ -176,14 +176,15 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return template
 
 
-@pytest.fixture(scope="module")
-def e2e(engine, plane, registry_nacos, tmp_path_factory) -> E2EStack:
-    """A fresh project dir and state for one test module; secrets generated and stored as Pulumi secrets."""
+def make_stack(tmp_path_factory, plane, nacos, agent_sources: list[Path], extra_config: str = "") -> E2EStack:
+    """A fresh project dir and state: the agents of `agent_sources` copied into one directory, the
+    stack file filled in (plus `extra_config`, stack-file lines under `config:`)."""
     root = tmp_path_factory.mktemp("e2e")
     project, agents, state, logs = root / "project", root / "agents", root / "state", root / "logs"
     for d in (project, state, logs):
         d.mkdir()
-    shutil.copytree(REPO / "tests" / "fixtures" / "agents", agents)
+    for source in agent_sources:
+        shutil.copytree(source, agents, dirs_exist_ok=True)
     shutil.copyfile(HERE / "project" / "Pulumi.yaml", project / "Pulumi.yaml")
     stack_file = _fill(
         (HERE / "project" / "Pulumi.e2e.yaml.in").read_text(),
@@ -192,17 +193,23 @@ def e2e(engine, plane, registry_nacos, tmp_path_factory) -> E2EStack:
             "HIGRESS_CHART": str(HIGRESS_CHART),
             "KEDA_CHART": str(KEDA_CHART),
             "AGENTS_DIR": str(agents),
-            "NACOS_ADDR": f"http://{registry_nacos.server_addr}",
+            "NACOS_ADDR": f"http://{nacos.server_addr}",
         },
     )
-    (project / f"Pulumi.{STACK}.yaml").write_text(stack_file)
+    (project / f"Pulumi.{STACK}.yaml").write_text(stack_file + extra_config)
     env = {
         **os.environ,
         "PULUMI_BACKEND_URL": f"file://{state}",
         "PULUMI_CONFIG_PASSPHRASE": "e2e-only-passphrase",
     }
     env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
-    stack = E2EStack(project, agents, state, env, plane, registry_nacos, logs)
+    return E2EStack(project, agents, state, env, plane, nacos, logs)
+
+
+@pytest.fixture(scope="module")
+def e2e(engine, plane, registry_nacos, tmp_path_factory) -> E2EStack:
+    """A fresh project dir and state for one test module; secrets generated and stored as Pulumi secrets."""
+    stack = make_stack(tmp_path_factory, plane, registry_nacos, [REPO / "tests" / "fixtures" / "agents"])
     _store_secrets(stack, registry_nacos.password)
     return stack
 
@@ -222,8 +229,11 @@ AGENT_SECRETS = {
 }
 
 
-def _store_secrets(stack: E2EStack, registry_password: str) -> None:
-    """The generated platform secrets, the registry password and the agents' Secrets, with `pulumi config set --secret`."""
+def _store_secrets(stack: E2EStack, registry_password: str, supplied: Optional[dict[str, str]] = None) -> None:
+    """`supplied` secrets, then the generated platform secrets, the registry password and the agents' Secrets,
+    with `pulumi config set --secret`."""
+    for key, value in (supplied or {}).items():
+        stack.run_cli("config", "set", "--secret", f"{PROJECT}:{key}", input=value)
     proc = subprocess.run(
         [sys.executable, str(SCRIPTS / "stack.py"), "init-secrets", "--stack", STACK, "--project-dir", str(stack.project_dir)],
         env=stack.env, capture_output=True, text=True,
@@ -240,3 +250,56 @@ def _store_secrets(stack: E2EStack, registry_password: str) -> None:
                     env=stack.env, input=value, capture_output=True, text=True,
                 )
                 assert proc.returncode == 0, proc.stderr
+
+
+# --------------------------------------------------------------------------- the message queue
+
+
+@pytest.fixture(scope="module")
+def queue_broker(tmp_path_factory):
+    """A real RocketMQ 5.3.3 (name server, broker, gRPC proxy; ACL 2.0 on) on loopback ports.
+
+    It stands in for the cluster's queue: the local plane runs no containers, so the queue
+    provider administers this broker, as it would the in-cluster one through `messageQueue.admin`.
+    The fault test stops and restarts it on the same ports and data."""
+    import rocketmq_server as mq_mod
+
+    try:
+        build = mq_mod.build()
+    except mq_mod.RocketMQBuildError as exc:
+        pytest.fail(f"could not resolve RocketMQ from Maven Central:\n{exc}", pytrace=False)
+    server = mq_mod.RocketMQServer(data_dir=tmp_path_factory.mktemp("e2e-rocketmq"))
+    try:
+        server.start(build)
+    except mq_mod.RocketMQStartError as exc:
+        pytest.fail(f"real RocketMQ did not start:\n{exc}", pytrace=False)
+    server.build = build
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def queue_config(broker) -> str:
+    """The stack-file lines that turn the queue on and point its provider at `broker`."""
+    return f"""  agent-runtime:messageQueue:
+    enabled: true
+    cluster: {broker.cluster}
+    admin:
+      namesrvAddr: "{broker.namesrv_addr}"
+      cluster: {broker.cluster}
+"""
+
+
+@pytest.fixture(scope="module")
+def queue_e2e(engine, plane, registry_nacos, queue_broker, tmp_path_factory) -> E2EStack:
+    """The e2e stack with the queue on and the async fixture agents (tests/fixtures/async-agents) besides the others."""
+    stack = make_stack(
+        tmp_path_factory, plane, registry_nacos,
+        [REPO / "tests" / "fixtures" / "agents", REPO / "tests" / "fixtures" / "async-agents"],
+        queue_config(queue_broker),
+    )
+    # the broker's admin password is the cluster's; the credential seed is generated by init-secrets
+    _store_secrets(stack, registry_nacos.password, {"messageQueueAdminPassword": queue_broker.admin_password})
+    stack.queue = queue_broker
+    return stack

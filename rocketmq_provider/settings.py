@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Annotated, Any, Callable, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 PROJECT = "agent-runtime"
@@ -37,6 +37,9 @@ def check_host_port(value: str) -> str:
     return value
 
 
+HostPort = Annotated[str, AfterValidator(check_host_port)]
+
+
 class QueueAdminSettings(BaseModel):
     """``messageQueue.admin``: the cluster's name server, its masters as this machine reaches
     them (optional: when the addresses the name server hands out, pod IPs on Kubernetes, are not
@@ -44,21 +47,11 @@ class QueueAdminSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
-    namesrv_addr: Optional[str] = None
-    brokers: list[str] = []
+    namesrv_addr: Optional[HostPort] = None
+    brokers: list[HostPort] = []
     cluster: str = Field(default="DefaultCluster", min_length=1)
     admin_user: str = Field(default="rocketmq-admin", min_length=1)
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-
-    @field_validator("namesrv_addr")
-    @classmethod
-    def _namesrv(cls, value: Optional[str]) -> Optional[str]:
-        return value if value is None else check_host_port(value)
-
-    @field_validator("brokers")
-    @classmethod
-    def _brokers(cls, value: list[str]) -> list[str]:
-        return [check_host_port(v) for v in value]
 
 
 class QueueConfigError(Exception):

@@ -279,3 +279,14 @@ def test_report_by_message_chains_with_another_patch_in_either_order():
         traceback.format_exc = original
     host_errors.report_by_message(Mine)  # outside the provider host: no patch
     assert traceback.format_exc is original
+
+
+def test_providers_are_pickled_by_reference_and_carry_nothing():
+    """What lands in every resource's __provider: a reference to rocketmq_provider.provider (so that
+    module must never move) and no configuration or secret."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    for provider in (QueueTopicProvider(), QueueConsumerGroupProvider(), QueueUserProvider()):
+        raw = base64.b64decode(serialize_provider(provider))
+        assert b"rocketmq_provider.provider" in raw and type(provider).__name__.encode() in raw
+        assert len(raw) < 80, raw

@@ -23,6 +23,7 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
+from pulumi.runtime.rpc import UNKNOWN
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -62,6 +63,26 @@ _CALLER = re.compile(r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$")
 
 
 # ------------------------------------------------------------------ pure helpers (check/diff/read)
+
+
+def _unknown(value: Any) -> bool:
+    """Whether a value is (or holds) an output not known yet: during preview the engine sends
+    Pulumi's UNKNOWN sentinel for inputs computed from other resources."""
+    if isinstance(value, dict):
+        return any(_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unknown(v) for v in value)
+    return value == UNKNOWN
+
+
+def _checked(news: dict, failures: list[CheckFailure]) -> CheckResult:
+    """Failures about values not known yet are dropped: they are checked again once known."""
+    return CheckResult(news, [f for f in failures if not _unknown(news.get(f.property.split(".")[0]))])
+
+
+def _as_int_or_keep(value: Any) -> Any:
+    number = as_int(value)
+    return value if number is None else number
 
 
 def as_int(value: Any) -> Optional[int]:
@@ -247,9 +268,8 @@ class QueueTopicProvider(_QueueProvider):
         callers = news["acceptsFrom"]
         if not isinstance(callers, list) or not all(isinstance(c, str) and _CALLER.match(c) for c in callers):
             failures.append(CheckFailure("acceptsFrom", "must be a list of \"<tenant>/<agent>\" callers"))
-        if not failures:
-            news["queues"] = as_int(news["queues"])
-        return CheckResult(news, failures)
+        news["queues"] = _as_int_or_keep(news.get("queues"))
+        return _checked(news, failures)
 
     def comparable(self, key: str, value: Any) -> Any:
         if key == "acceptsFrom" and isinstance(value, list):
@@ -341,9 +361,8 @@ class QueueConsumerGroupProvider(_QueueProvider):
                 failures.append(CheckFailure("retryPolicy", "nextMs must be a list of positive delays in ms"))
             if not failures:
                 news["retryPolicy"] = retry_view(policy)
-        if not failures:
-            news["maxRetries"] = as_int(news["maxRetries"])
-        return CheckResult(news, failures)
+        news["maxRetries"] = _as_int_or_keep(news["maxRetries"])
+        return _checked(news, failures)
 
     def comparable(self, key: str, value: Any) -> Any:
         if key == "retryPolicy":
@@ -463,9 +482,8 @@ class QueueUserProvider(_QueueProvider):
                                                         f"{', '.join(ACTIONS)}{f', not {bad}' if bad else ''}"))
             if entry.get("decision", "Allow") not in DECISIONS:
                 failures.append(CheckFailure("entries", f"{where}.decision: must be Allow or Deny, not {entry.get('decision')!r}"))
-        if not failures:
-            news["credentialVersion"] = as_int(news["credentialVersion"])
-        return CheckResult(news, failures)
+        news["credentialVersion"] = _as_int_or_keep(news["credentialVersion"])
+        return _checked(news, failures)
 
     def comparable(self, key: str, value: Any) -> Any:
         if key == "entries":

@@ -290,3 +290,17 @@ def test_providers_are_pickled_by_reference_and_carry_nothing():
         raw = base64.b64decode(serialize_provider(provider))
         assert b"rocketmq_provider.provider" in raw and type(provider).__name__.encode() in raw
         assert len(raw) < 80, raw
+
+
+def test_check_lets_values_not_known_yet_through_during_preview():
+    from pulumi.runtime.rpc import UNKNOWN
+
+    news, failures = checked(QueueTopicProvider(), {"topic": UNKNOWN, "queues": UNKNOWN, "acceptsFrom": [UNKNOWN]})
+    assert failures == [] and news["queues"] == UNKNOWN
+    _, failures = checked(QueueUserProvider(), {"username": "u", "entries": [{"resource": UNKNOWN, "actions": ["Pub"]}]})
+    assert failures == []
+    _, failures = checked(QueueConsumerGroupProvider(), {"group": "g", "retryPolicy": {"kind": "EXPONENTIAL", "initialMs": UNKNOWN}})
+    assert failures == []
+    # a known bad value next to an unknown one is still reported
+    _, failures = checked(QueueTopicProvider(), {"topic": UNKNOWN, "queues": 0})
+    assert [f.property for f in failures] == ["queues"]

@@ -21,7 +21,7 @@ if str(_REGISTRY_TESTS) not in sys.path:
     sys.path.insert(0, str(_REGISTRY_TESTS))
 
 from dynamic_host import DynamicProviderHost, ProviderCallError, free_port  # noqa: E402
-from rocketmq_admin import AclEntry, AclSpec, GroupSpec, RetryPolicy, TopicSpec, UserSpec  # noqa: E402
+from rocketmq_admin import GroupSpec, RetryPolicy, TopicSpec, UserSpec  # noqa: E402
 from rocketmq_provider.credentials import derive_password  # noqa: E402
 from rocketmq_provider.provider import (QueueConsumerGroupProvider, QueueTopicProvider,  # noqa: E402
                                         QueueUserProvider)

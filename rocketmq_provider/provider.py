@@ -188,8 +188,13 @@ class _QueueProvider(ResourceProvider):
                                    or f"{PROJECT}:{SETTINGS_KEY} is not configured for this stack")
         return connection
 
+    ident_input = ""
+
+    def _ident(self, props: dict) -> str:
+        return str(props.get(self.ident_input) or "")
+
     def _what(self, props: dict) -> str:
-        return self.resource_kind
+        return f"{self.resource_kind} {self._ident(props)!r}"
 
     @contextmanager
     def _admin(self, props: dict) -> Iterator[RocketMQAdmin]:
@@ -211,6 +216,9 @@ class _QueueProvider(ResourceProvider):
                     f"set {PROJECT}:{PASSWORD_KEY} to this cluster's admin password "
                     f"(`pulumi config set --secret {PASSWORD_KEY} ...`) and {SETTINGS_KEY}.admin.adminUser to its user"
                 ) from None
+            ident = self._ident(props)
+            if ident and ident not in str(exc):  # e.g. "cluster C: no master broker registered ..."
+                raise type(exc)(f"{what}: {exc}") from None
             raise
         finally:
             admin.close()
@@ -248,11 +256,10 @@ class QueueTopicProvider(_QueueProvider):
     refuses a cleanup-policy change), queues and message type change in place."""
 
     resource_kind = "QueueTopic"
+    ident_input = "topic"
     inputs_that_replace = ("topic", "cleanupPolicy")
     compared_inputs = ("topic", "queues", "messageType", "cleanupPolicy", "tenant", "agent", "kind", "acceptsFrom")
 
-    def _what(self, props: dict) -> str:
-        return f"QueueTopic {props.get('topic')!r}"
 
     def check(self, _olds: dict, news: dict) -> CheckResult:
         news = {"messageType": "NORMAL", "cleanupPolicy": "DELETE", "acceptsFrom": [], **news}
@@ -323,11 +330,10 @@ class QueueConsumerGroupProvider(_QueueProvider):
     queue, the back-off between them, and FIFO (orderly) consumption."""
 
     resource_kind = "QueueConsumerGroup"
+    ident_input = "group"
     inputs_that_replace = ("group",)
     compared_inputs = ("group", "maxRetries", "retryPolicy", "orderly", "tenant", "agent")
 
-    def _what(self, props: dict) -> str:
-        return f"QueueConsumerGroup {props.get('group')!r}"
 
     def check(self, _olds: dict, news: dict) -> CheckResult:
         news = {"maxRetries": 16, "orderly": False, "retryPolicy": {"kind": "EXPONENTIAL"}, **news}
@@ -443,11 +449,10 @@ class QueueUserProvider(_QueueProvider):
     """
 
     resource_kind = "QueueUser"
+    ident_input = "username"
     inputs_that_replace = ("username",)
     compared_inputs = ("username", "entries", "credentialVersion", "tenant", "agent")
 
-    def _what(self, props: dict) -> str:
-        return f"QueueUser {props.get('username')!r}"
 
     def check(self, _olds: dict, news: dict) -> CheckResult:
         news = {"entries": [], "credentialVersion": 1, **news}

@@ -418,3 +418,27 @@ def test_errors_stay_one_line_when_the_nacos_providers_share_the_host(rocketmq, 
         with pytest.raises(ProviderCallError) as raised:  # no registry configured in this host
             h.create("ns", h.props(NamespaceProvider(), ns))
         assert one_line(raised.value.details).startswith("RegistryConfigError: agent-runtime:registry")
+
+
+def test_zz_cluster_stopped_under_a_working_host_is_a_one_line_error(rocketmq, host, name):
+    """Last in this module: it stops the module's broker. The host worked a moment ago; then the
+    broker stops (the name server may still route to it), then the name server."""
+    topic = name("orphan")
+    id_, outs = host.create("topic", checked(host, TOPIC, "topic", topic_inputs(topic)))
+    broker = rocketmq.proxy
+    broker.terminate()
+    broker.wait(timeout=60)
+    rocketmq.proxy = None
+    with pytest.raises(ProviderCallError) as raised:
+        host.read("topic", id_, outs)
+    details = one_line(raised.value.details)
+    assert details.startswith(f"BrokerUnreachable: QueueTopic '{topic}': RocketMQ is unreachable") or \
+        details.startswith(f"AdminError: QueueTopic '{topic}': cluster {rocketmq.cluster}: no master broker "
+                           f"registered at name server {rocketmq.namesrv_addr}"), details
+    rocketmq.stop()
+    with pytest.raises(ProviderCallError) as raised:
+        host.delete("topic", id_, outs)
+    details = one_line(raised.value.details)
+    assert details.startswith(f"BrokerUnreachable: QueueTopic '{topic}': RocketMQ is unreachable "
+                              f"(name server {rocketmq.namesrv_addr})")
+    assert f"cannot connect to {rocketmq.namesrv_addr}" in details

@@ -167,6 +167,7 @@ class _QueueProvider(ResourceProvider):
     """Configuration from the stack, a fresh admin client per operation, a pure diff."""
 
     resource_kind = "queue resource"
+    ident_input = ""  # the input that names the resource on the broker
     inputs_that_replace: tuple[str, ...] = ()
     compared_inputs: tuple[str, ...] = ()
 
@@ -187,8 +188,6 @@ class _QueueProvider(ResourceProvider):
             raise QueueConfigError(getattr(self, "_config_error", None)
                                    or f"{PROJECT}:{SETTINGS_KEY} is not configured for this stack")
         return connection
-
-    ident_input = ""
 
     def _ident(self, props: dict) -> str:
         return str(props.get(self.ident_input) or "")
@@ -245,7 +244,7 @@ class _QueueProvider(ResourceProvider):
         return {k: copy.deepcopy(v) for k, v in props.items() if k != PROVIDER_KEY}
 
     def _read_result(self, id_: str, outs: dict) -> ReadResult:
-        return ReadResult(id_, outs, inputs={k: outs[k] for k in self.compared_inputs if k in outs})
+        return ReadResult(id_, outs, inputs={k: outs[k] for k in self.compared_inputs + ("queueKind",) if k in outs})
 
 
 # ------------------------------------------------------------------ topics

@@ -34,7 +34,7 @@ from models.did_you_mean import unknown_key_hint
 from models.security import GatewaySecuritySettings, Tier, environment_problems
 from models.settings_base import Settings
 from nacos_registry.settings import RegistrySettings
-from rocketmq_provider.settings import QueueAdminSettings
+from rocketmq_provider.settings import DEFAULT_CLUSTER, QueueAdminSettings
 
 PROJECT = "agent-runtime"
 
@@ -496,7 +496,7 @@ class MessageQueueSettings(Settings):
     namespace: DnsLabel = "rocketmq"
     # the official image, the version the test broker runs (tools/rocketmq-server/pom.xml)
     image: str = "apache/rocketmq:5.3.3"
-    cluster: str = Field(default="agent-runtime", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    cluster: str = Field(default=DEFAULT_CLUSTER, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     name_servers: int = Field(default=1, ge=1, le=7)
     broker_groups: int = Field(default=1, ge=1, le=16)
     replicas_per_group: int = Field(default=1, ge=1, le=5)
@@ -540,6 +540,8 @@ class MessageQueueSettings(Settings):
         if not self.enabled:
             return []
         found = []
+        if self.admin.cluster not in (None, self.cluster):
+            found.append(f"messageQueue.admin.cluster: {self.admin.cluster!r} is not the queue's cluster {self.cluster!r}; leave it out")
         if self.replicated and self.name_servers < 3:
             found.append(
                 "messageQueue.nameServers: replicated brokers (replicasPerGroup >= 2) need at least 3 name servers: "

@@ -25,6 +25,7 @@ ADMIN_MEMBER = "admin"
 PASSWORD_KEY = "messageQueueAdminPassword"
 SEED_KEY = "messageQueueCredentialSeed"
 MIN_SEED_LENGTH = 16
+DEFAULT_CLUSTER = "agent-runtime"
 
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):(?P<port>\d{1,5})$")
 
@@ -49,7 +50,8 @@ class QueueAdminSettings(BaseModel):
 
     namesrv_addr: Optional[HostPort] = None
     brokers: list[HostPort] = []
-    cluster: str = Field(default="DefaultCluster", min_length=1)
+    # default: the queue's own `messageQueue.cluster` (the cluster the stack deploys)
+    cluster: Optional[str] = Field(default=None, min_length=1)
     admin_user: str = Field(default="rocketmq-admin", min_length=1)
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
@@ -88,6 +90,9 @@ def _admin_block(raw: Any) -> dict:
     admin = value.get(ADMIN_MEMBER) or {}
     if not isinstance(admin, dict):
         raise QueueConfigError(f"{PROJECT}:{SETTINGS_KEY}.{ADMIN_MEMBER} must be an object")
+    if admin.get("cluster") is None:
+        # the cluster the stack deploys (messageQueue.cluster, default as in models/settings.py)
+        admin = {**admin, "cluster": value.get("cluster") or DEFAULT_CLUSTER}
     return admin
 
 

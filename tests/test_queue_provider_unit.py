@@ -48,7 +48,10 @@ def test_settings_block_camel_case_defaults_and_unknown_keys_outside_admin_ignor
     assert conn.endpoint == "name server rocketmq-namesrv.mq:9876, brokers 10.0.0.7:10911"
     defaults = QueueAdminSettings()
     assert (defaults.cluster, defaults.admin_user, defaults.timeout_seconds, defaults.brokers) == \
-        ("DefaultCluster", "rocketmq-admin", 10.0, [])
+        (None, "rocketmq-admin", 10.0, [])
+    # without its own, the admin block administers the cluster the stack deploys
+    assert connection_from_config(getter_from_mapping(config({"namesrvAddr": "h:1"}))).cluster == "agent-runtime"
+    assert connection_from_config(getter_from_mapping(config({"namesrvAddr": "h:1"}, cluster="mine"))).cluster == "mine"
     assert QueueAdminSettings(namesrv_addr="h:1").namesrv_addr == "h:1"  # populate by name
     # the engine may hand the block over as a JSON string
     assert connection_from_config(lambda k: json.dumps(config()[k]) if k == "messageQueue" else config().get(k)).namesrv_addr == "10.0.0.5:9876"

@@ -13,6 +13,7 @@ from components.gateway_security import GatewaySecurity, GatewaySecurityArgs
 from components.higress_gateway import HigressGateway, HigressGatewayArgs
 from components.k8s_resources import make_kubernetes_provider
 from components.keda import Keda, KedaArgs
+from components.message_queue import MessageQueue, MessageQueueArgs
 from components.nacos_cluster import NacosCluster, NacosClusterArgs, needs_generated_secrets, random_provider
 from components.process import keep_full_collections_rare
 from components.sandbox import SandboxRuntimes, SandboxRuntimesArgs
@@ -69,6 +70,21 @@ gateway = HigressGateway(
         labels=stack.labels,
     ),
     opts=with_providers,
+)
+
+# RocketMQ for agents' long tasks (ACL 2.0 on; the admin password is the stack secret)
+message_queue = (
+    MessageQueue(
+        "message-queue",
+        MessageQueueArgs(
+            settings=stack.message_queue,
+            admin_password=pulumi.Output.secret(secrets.message_queue_admin_password),
+            labels=stack.labels,
+        ),
+        opts=with_providers,
+    )
+    if stack.message_queue.enabled
+    else None
 )
 
 tenant_by_name = {t.name: tenant for t, tenant in zip(stack.tenants, tenants)}
@@ -168,3 +184,5 @@ pulumi.export(
 )
 pulumi.export("agentRoutes", [r.__dict__ for r in agent_routes])
 pulumi.export("gatewayPlugins", gateway_security.plugin_names)
+if message_queue:
+    pulumi.export("messageQueue", {"proxyEndpoint": message_queue.proxy_endpoint, "namesrvAddress": message_queue.namesrv_address})

@@ -421,6 +421,97 @@ class RocketMQServer:
         self.stop()
 
 
+# --------------------------------------------------------------------------- rendered configs
+
+# what the official image's bin/runserver.sh and bin/runbroker.sh (apache/rocketmq-docker
+# image-build/scripts/run*-customize.sh) do, on this machine's JDK 17: HEAP_OPTS replaces the
+# default heap, JAVA_OPT_EXT is appended, then `java ... "$@"` with the upstream launcher's
+# arguments (-Drmq.logback.configurationFile=..., the main class, its options)
+_IMAGE_RUNNER = """#!/bin/sh
+exec {java} ${{HEAP_OPTS:-{default_heap}}} -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k \\
+  -XX:-OmitStackTraceInFastThrow -Djava.awt.headless=true -Duser.home="$RMQ_USER_HOME" \\
+  {opens} ${{JAVA_OPT_EXT:-}} -cp "{classpath}" "$@"
+"""
+LOGBACK_FILES = ("rmq.namesrv.logback.xml", "rmq.broker.logback.xml", "rmq.proxy.logback.xml",
+                 "rmq.tools.logback.xml")
+
+
+def image_like_home(artifacts: BuildResult, home: Path, java: str | None = None) -> Path:
+    """A stand-in for the image's ROCKETMQ_HOME: bin/runserver.sh and bin/runbroker.sh as the image
+    has them (HEAP_OPTS, JAVA_OPT_EXT), conf/ with the upstream logback files (taken from the jars
+    that carry them, as the distribution's conf/ holds them). The jars come from Maven Central,
+    not from a distribution zip; each process gets its user.home from $RMQ_USER_HOME."""
+    import zipfile
+
+    (home / "bin").mkdir(parents=True, exist_ok=True)
+    (home / "conf").mkdir(parents=True, exist_ok=True)
+    java = java or shutil.which("java") or "java"
+    for name, heap in (("runserver.sh", "-Xms128m -Xmx128m"), ("runbroker.sh", "-Xms384m -Xmx384m")):
+        script = home / "bin" / name
+        script.write_text(_IMAGE_RUNNER.format(java=java, default_heap=heap, opens=" ".join(JDK17_OPENS),
+                                               classpath=artifacts.java_classpath()))
+        script.chmod(0o755)
+    wanted = set(LOGBACK_FILES)
+    for entry in artifacts.java_classpath().split(os.pathsep):
+        if not wanted or not entry.endswith(".jar"):
+            continue
+        with zipfile.ZipFile(entry) as jar:
+            for name in list(wanted):
+                if name in jar.namelist():
+                    (home / "conf" / name).write_bytes(jar.read(name))
+                    wanted.discard(name)
+    if wanted:
+        raise RocketMQStartError(f"logback files not found in the RocketMQ jars: {sorted(wanted)}")
+    return home
+
+
+def set_properties(text: str, overrides: dict[str, Any]) -> str:
+    """A properties file with some keys replaced (or appended): e.g. ports for loopback tests."""
+    lines, seen = [], set()
+    for line in text.splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key in overrides and "=" in line:
+            lines.append(f"{key}={overrides[key]}")
+            seen.add(key)
+        else:
+            lines.append(line)
+    lines += [f"{k}={v}" for k, v in overrides.items() if k not in seen]
+    return "\n".join(lines) + "\n"
+
+
+def start_script_process(script: str, env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen:
+    """Run a container's start script (`sh -c`) in its own process group, output to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(["sh", "-c", script], stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=str(cwd), env={**os.environ, **env},
+                                start_new_session=True)
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """SIGTERM to the start script (it forwards TERM to its JVM), then SIGKILL to its whole group."""
+    terminate(proc.pid, timeout, popen=proc)
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def broker_registered(namesrv_addr: str, cluster: str, broker_name: str) -> bool:
+    """Whether the name server lists `broker_name` in `cluster` (brokers register 10 s after start)."""
+    try:
+        with Connection(namesrv_addr, None, None, timeout=2) as conn:
+            answer = conn.request("broker cluster info", GET_BROKER_CLUSTER_INFO)
+    except (RemotingError, RemotingUnreachable):
+        return False
+    clusters = parse_json(answer.body).get("clusterAddrTable") or {}
+    return broker_name in (clusters.get(cluster) or [])
+
+
+def tcp_open(port: int) -> bool:
+    return _tcp_open(port)
+
+
 def mqadmin(artifacts: BuildResult, home: Path, args: list[str], access_key: str,
             secret_key: str, java: str | None = None,
             timeout: float = 120.0) -> subprocess.CompletedProcess:

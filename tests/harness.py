@@ -20,6 +20,11 @@ OFFLINE_KUBECONFIG = "tests/fixtures/offline.kubeconfig"
 FIXTURES = REPO / "tests" / "fixtures"
 FIXTURE_STACKS = FIXTURES / "stacks"
 FIXTURE_AGENTS = FIXTURES / "agents"
+# what `scripts/stack.py init-secrets` would put into a stack with messageQueue.enabled (test values)
+FIXTURE_QUEUE_SECRETS = {
+    "messageQueueAdminPassword": "fixture-queue-admin-password",
+    "messageQueueCredentialSeed": "fixture-queue-credential-seed-0123456789abcdef",
+}
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
@@ -78,6 +83,11 @@ def run_program(
         config.pop(f"{PROJECT}:{key}", None)
     for key, value in (overrides or {}).items():
         config[f"{PROJECT}:{key}"] = value
+    queue = config.get(f"{PROJECT}:messageQueue")
+    if isinstance(queue, dict) and queue.get("enabled") is True:
+        # a stack with the queue on holds its secrets (init-secrets); the fixtures' stand-ins, unless the test sets them
+        given = {*(secrets or {}), *(plain_secrets or {}), *remove}
+        secrets = {**{k: v for k, v in FIXTURE_QUEUE_SECRETS.items() if k not in given}, **(secrets or {})}
     secret_keys = []
     for key, value in (secrets or {}).items():
         config[f"{PROJECT}:{key}"] = value
@@ -94,3 +104,14 @@ def run_program(
         direct_echo=direct_echo,
         monitor_class=RecordingMonitor,
     )
+
+
+def fixture_stack(stack: str):
+    """The fixture stack's validated settings (StackConfig), its secrets as the stack would hold them."""
+    from models.settings import parse_stack_config
+
+    raw = {k.split(":", 1)[1]: v for k, v in stack_file_config(stack).items()}
+    queue = raw.get("messageQueue")
+    if isinstance(queue, dict) and queue.get("enabled") is True:
+        raw.update(FIXTURE_QUEUE_SECRETS)
+    return parse_stack_config(raw, secret_keys=set(FIXTURE_QUEUE_SECRETS) & set(raw))[0]

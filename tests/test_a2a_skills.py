@@ -32,7 +32,7 @@ from render.agent.routes import (
 )
 from render.gateway.routes import a2a_allowed_consumers, routes_from_descriptors
 from models.settings import parse_stack_config
-from harness import FIXTURE_AGENTS, run_program, stack_file_config
+from harness import fixture_stack, FIXTURE_AGENTS, run_program, stack_file_config
 from policy_cases import support as S
 
 TENANTS = ["retail", "research"]
@@ -372,7 +372,7 @@ def test_bad_resilience_is_refused_at_the_spec_line(tmp_path: Path, resilience: 
 
 
 def test_the_fixture_routes_carry_each_skill_rule_and_resilience(stack_run):
-    stack, _ = parse_stack_config({k.split(":", 1)[1]: v for k, v in stack_file_config(stack_run.stack).items()})
+    stack = fixture_stack(stack_run.stack)
     ingresses = {r.k8s_name: r.inputs for r in stack_run.of_type("kubernetes:networking.k8s.io/v1:Ingress")}
     chat = ingresses["conversation-a2a-chat-v1"]["metadata"]["annotations"]
     assert (chat[ANN_SENSITIVE], chat[ANN_ALLOW_AGENTS], chat[ANN_ALLOW_TENANTS]) == ("true", "retail/orchestrator", "")

@@ -15,7 +15,7 @@ from models.settings import parse_stack_config
 from render.agent.labels import LABEL_VERSION
 from render.agent.routes import LABEL_ROUTE_KIND, route_descriptors
 from render.k8s_common import LABEL_AGENT
-from harness import FIXTURE_AGENTS, ProgramRun, Registered, agents_override, run_program, stack_file_config
+from harness import fixture_stack, FIXTURE_AGENTS, ProgramRun, Registered, agents_override, run_program, stack_file_config
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = "kubernetes:apps/v1:Deployment"
@@ -331,7 +331,7 @@ def test_rollback_is_a_weight_change(tmp_path: Path):
 
 
 def test_route_descriptors_match_the_ingresses(stack_run):
-    stack, _ = parse_stack_config({k.split(":", 1)[1]: v for k, v in stack_file_config(stack_run.stack).items()})
+    stack = fixture_stack(stack_run.stack)
     catalog = load_agent_specs(FIXTURE_AGENTS, tenants=[t.name for t in stack.tenants], sandbox_profiles=["code-exec"])
     routes = route_descriptors(catalog, stack)
     ingresses = {(r.k8s_namespace, r.k8s_name): r for r in stack_run.of_type(INGRESS)}

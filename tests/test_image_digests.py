@@ -28,7 +28,8 @@ def _digest_stack():
     nacos = {**config["agent-runtime:nacos"], "image": "nacos/nacos-server" + DIGEST, "adminInitImage": "curlimages/curl" + DIGEST}
     agents = {**config["agent-runtime:agents"], "runtimeImage": "ghcr.io/agent-runtime/declarative-agent" + DIGEST}
     profiles = [{**p, "image": "ghcr.io/agent-runtime/sandbox-python" + DIGEST} for p in config["agent-runtime:sandboxProfiles"]]
-    return run_program("prod", overrides={"nacos": nacos, "agents": agents, "sandboxProfiles": profiles})
+    queue = {**config["agent-runtime:messageQueue"], "image": "apache/rocketmq:5.3.3" + DIGEST}
+    return run_program("prod", overrides={"nacos": nacos, "agents": agents, "sandboxProfiles": profiles, "messageQueue": queue})
 
 
 def test_every_image_setting_takes_a_digest_and_the_required_digest_rule_then_holds():

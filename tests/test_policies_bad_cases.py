@@ -414,6 +414,20 @@ CASES = [
         "agent route has no agent-runtime.io/agent label",
         f"{R.AGENT}-a2a-route",
     ),
+    # the message queue (RocketMQ)
+    Case("queue-broker-acl-off", "message-queue-acl",
+         change("mq-config", lambda p: p["data"].__setitem__("broker-1.conf", p["data"]["broker-1.conf"].replace("authorizationEnabled=true", "authorizationEnabled=false"))),
+         "broker file 'broker-1.conf' does not set authorizationEnabled=true", "mq-config"),
+    Case("queue-proxy-acl-off", "message-queue-acl",
+         change("mq-config", lambda p: p["data"].__setitem__("rmq-proxy.json", p["data"]["rmq-proxy.json"].replace('"authenticationEnabled": true', '"authenticationEnabled": false'))),
+         "rmq-proxy.json does not set authenticationEnabled: true", "mq-config"),
+    Case("queue-single-broker-prod", "message-queue-replicated",
+         change("mq-broker-0", lambda p: p["spec"].__setitem__("replicas", 1.0)), "broker group of 1 broker(s) in prod", "mq-broker-0"),
+    Case("queue-no-controller-mode", "message-queue-replicated",
+         change("mq-config", lambda p: p["data"].__setitem__("broker-0.conf", p["data"]["broker-0.conf"].replace("enableControllerMode=true", ""))),
+         "without enableControllerMode=true", "mq-broker-0"),
+    Case("queue-two-name-servers", "message-queue-replicated",
+         change("mq-namesrv", lambda p: p["spec"].__setitem__("replicas", 2.0)), "2 name server(s) in prod", "mq-namesrv"),
     # Nacos and Higress
     Case("nacos-one-replica-prod", "nacos-replicas", lambda: R.platform_resources(replicas=1) + R.agent_bundle(), "at least 3 are required", STS),
     Case("nacos-auth-off", "nacos-auth-enabled", change(STS, lambda p: R.container(p)["env"].__setitem__(1, {"name": "NACOS_AUTH_ENABLE", "value": "false"})), "does not set NACOS_AUTH_ENABLE=true", STS),
@@ -570,3 +584,14 @@ def test_thresholds_come_from_config():
 def test_registry_check_is_idle_without_registrations():
     resources = R.without(f"{R.AGENT}-agent-card", resources=R.full_bundle())
     assert S.run_direct(resources, env="prod") == []
+
+
+def test_queue_rules_are_advisory_in_dev_and_mandatory_in_prod():
+    """A dev-shaped queue (1 broker, ACL off): warned about in dev, refused in prod."""
+    dev_queue = R.queue_resources(name_servers=1, broker_groups=1, replicas_per_group=1, proxies=1, acl=False)
+    bundle = R.platform_resources() + R.agent_bundle() + dev_queue
+    rules = {"message-queue-acl", "message-queue-replicated"}
+    for env, level in (("dev", EnforcementLevel.ADVISORY), ("prod", EnforcementLevel.MANDATORY)):
+        found = [v for v in S.run_direct(bundle, env=env) if v.policy in rules]
+        assert {v.policy for v in found} == rules, env
+        assert {v.level for v in found} == {level}, env

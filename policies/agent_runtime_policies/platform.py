@@ -7,14 +7,17 @@ from typing import Any, Iterator, Optional
 
 from pulumi_policy import EnforcementLevel
 
-from .framework import ENVIRONMENT_PROPS, require_environment, resource_policy, schema, string_list
+from .framework import ENVIRONMENT_PROPS, require_environment, resource_policy, schema, stack_policy, string_list
 from .model import (
     GATEWAY_NAMESPACE,
     L_AUTH,
+    L_COMPONENT,
+    L_NAME,
     L_MANAGED_BY,
     L_PART_OF,
     MANAGED_BY,
     PART_OF,
+    T_STATEFULSET,
     Res,
     as_dict,
     as_int,
@@ -304,6 +307,117 @@ def check_mcp_bridge(res: Res, cfg: dict) -> Iterator[str]:
             )
 
 
+# ---------------------------------------------------------------- message queue (RocketMQ)
+QUEUE_APP = "rocketmq"
+QUEUE_AUTH_KEYS = ("authenticationEnabled", "authorizationEnabled")
+
+
+def _is_queue(res: Res) -> bool:
+    return res.labels.get(L_NAME) == QUEUE_APP
+
+
+def properties(text: str) -> dict[str, str]:
+    """A Java properties file's key=value lines (what RocketMQ's broker and name server read)."""
+    found = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "!")) and "=" in line:
+            key, value = line.split("=", 1)
+            found[key.strip()] = value.strip()
+    return found
+
+
+def queue_config_files(res: Res) -> tuple[dict[str, dict], Optional[dict]]:
+    """The queue ConfigMap's broker files (key -> properties) and its proxy config (None when absent or unreadable)."""
+    import json
+
+    brokers, proxy = {}, None
+    for key, value in as_dict(res.props.get("data")).items():
+        if not isinstance(value, str):
+            continue
+        if key.endswith(".conf"):
+            props = properties(value)
+            if "brokerClusterName" in props:
+                brokers[key] = props
+        elif key == "rmq-proxy.json":
+            try:
+                proxy = json.loads(value)
+            except ValueError:
+                proxy = {}
+    return brokers, proxy
+
+
+def check_queue_acl(res: Res, cfg: dict) -> Iterator[str]:
+    if res.kind != "ConfigMap" or res.group != "core" or not _is_queue(res):
+        return
+    require_environment(cfg)
+    brokers, proxy = queue_config_files(res)
+    for key, props in sorted(brokers.items()):
+        off = [k for k in QUEUE_AUTH_KEYS if props.get(k, "false").lower() != "true"]
+        if off:
+            yield (
+                f"{res.where()}: broker file '{key}' does not set {' and '.join(f'{k}=true' for k in off)}: any pod that "
+                "reaches the broker could read and write every topic. Fix: set agent-runtime:messageQueue.acl: true."
+            )
+    if proxy is not None:
+        off = [k for k in QUEUE_AUTH_KEYS if proxy.get(k) is not True]
+        if off:
+            yield (
+                f"{res.where()}: rmq-proxy.json does not set {' and '.join(f'{k}: true' for k in off)}: the proxy "
+                "would serve gRPC clients without credentials. Fix: set agent-runtime:messageQueue.acl: true."
+            )
+
+
+def _config_key(sts: Res) -> tuple[Optional[str], list[str]]:
+    tpl = pod_template(sts)
+    for volume in as_list((tpl.spec if tpl else {}).get("volumes")):
+        cm = as_dict(as_dict(volume).get("configMap"))
+        if cm.get("name"):
+            return cm["name"], [as_dict(i).get("key") for i in as_list(cm.get("items"))]
+    return None, []
+
+
+def check_queue_replicated(resources: list[Res], cfg: dict):
+    require_environment(cfg)
+    min_brokers = int(cfg.get("minBrokersPerGroup", 2))
+    min_namesrv = int(cfg.get("minNameServers", 3))
+    maps = {(r.namespace, r.k8s_name): r for r in resources if r.kind == "ConfigMap" and _is_queue(r)}
+    for sts in resources:
+        if sts.type != T_STATEFULSET or not _is_queue(sts):
+            continue
+        replicas = sts.spec.get("replicas", 1)
+        if is_unknown(replicas):
+            continue
+        count = as_int(replicas) or 1
+        component = as_dict(as_dict(as_dict(sts.spec.get("template")).get("metadata")).get("labels")).get(L_COMPONENT)
+        if component == "name-server" and count < min_namesrv:
+            yield (
+                f"{sts.where()}: {count} name server(s) in {cfg.get('environment')}; the controllers they host need "
+                f"a Raft majority. Fix: set agent-runtime:messageQueue.nameServers to {min_namesrv} or more.",
+                sts.urn,
+            )
+        if component != "broker":
+            continue
+        if count < min_brokers:
+            yield (
+                f"{sts.where()}: broker group of {count} broker(s) in {cfg.get('environment')}: losing its node loses "
+                f"the group's messages and checkpoints. Fix: set agent-runtime:messageQueue.replicasPerGroup to {min_brokers} or more.",
+                sts.urn,
+            )
+            continue
+        name, keys = _config_key(sts)
+        cm = maps.get((sts.namespace, name))
+        props = properties(as_dict(cm.props.get("data")).get(keys[0], "")) if cm and keys and isinstance(
+            as_dict(cm.props.get("data")).get(keys[0]), str) else {}
+        if props.get("enableControllerMode", "false").lower() != "true":
+            yield (
+                f"{sts.where()}: replicated brokers without enableControllerMode=true (in ConfigMap {name!r}) get no "
+                "automatic failover. Fix: render the group in controller mode (render/message_queue.py does with "
+                "replicasPerGroup >= 2).",
+                sts.urn,
+            )
+
+
 # ---------------------------------------------------------------- standard labels (remediated)
 LABEL_SCHEMA = schema(
     partOf={"type": "string", "default": PART_OF, "description": "Value of app.kubernetes.io/part-of."},
@@ -353,6 +467,22 @@ def remediate_standard_labels(args: Any, cfg: dict) -> Optional[Any]:
 
 
 POLICIES = [
+    resource_policy(
+        "message-queue-acl",
+        "In prod, the message queue's brokers and proxies run with authentication and authorization on (ACL 2.0).",
+        check_queue_acl,
+        config_schema=schema(**ENVIRONMENT_PROPS),
+    ),
+    stack_policy(
+        "message-queue-replicated",
+        "In prod, every broker group is replicated in controller mode and the name servers (controllers) keep a majority.",
+        check_queue_replicated,
+        config_schema=schema(
+            **ENVIRONMENT_PROPS,
+            minBrokersPerGroup={"type": "integer", "minimum": 1, "default": 2, "description": "Minimum brokers per group."},
+            minNameServers={"type": "integer", "minimum": 1, "default": 3, "description": "Minimum name servers."},
+        ),
+    ),
     resource_policy(
         "no-loadbalancer-services",
         "No Service of type LoadBalancer except the Higress gateway's.",

@@ -456,5 +456,46 @@ def platform_resources(replicas: int = 3, stack: str = "prod") -> list[Resource]
     ]
 
 
+QUEUE_NS = "rocketmq"
+
+
+def queue_resources(stack: str = "prod", **settings) -> list[Resource]:
+    """The message queue as render/message_queue.py renders it (prod: HA, 3 name servers, 2 groups x 2, 2 proxies)."""
+    from models.settings import MessageQueueSettings
+    from render import message_queue as mq
+    from render.k8s_common import default_deny_spec
+
+    shape = {"enabled": True, "name_servers": 3, "broker_groups": 2, "replicas_per_group": 2, "proxies": 2, **settings}
+    s = MessageQueueSettings(**shape)
+    labels = mq.queue_labels({})
+
+    def obj(type_: str, name: str, object_name: str, spec_key: str, spec: dict, object_labels: Optional[dict] = None):
+        meta = {"name": object_name, "namespace": QUEUE_NS, "labels": object_labels or labels}
+        return res(type_, name, {"metadata": meta, spec_key: spec}, stack)
+
+    found = [
+        res("kubernetes:core/v1:Namespace", "mq-ns", {"metadata": {"name": QUEUE_NS, "labels": mq.namespace_labels(labels)}}, stack),
+        obj("kubernetes:core/v1:ConfigMap", "mq-config", mq.CONFIG_MAP, "data", mq.config_map_data(s)),
+        obj("kubernetes:core/v1:ServiceAccount", "mq-sa", mq.SERVICE_ACCOUNT, "automountServiceAccountToken", False),
+        obj("kubernetes:apps/v1:StatefulSet", "mq-namesrv", mq.NAMESRV, "spec", mq.namesrv_statefulset_spec(s, {}),
+            mq.role_labels("name-server", {})),
+        obj("kubernetes:core/v1:Service", "mq-namesrv-svc", mq.NAMESRV, "spec", mq.namesrv_service_spec(s)),
+        obj("kubernetes:apps/v1:Deployment", "mq-proxy", mq.PROXY, "spec", mq.proxy_deployment_spec(s, {}),
+            mq.role_labels("proxy", {})),
+        obj("kubernetes:core/v1:Service", "mq-proxy-svc", mq.PROXY, "spec", mq.proxy_service_spec()),
+        obj("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mq-default-deny", "default-deny", "spec", default_deny_spec()),
+    ]
+    for i in range(s.broker_groups):
+        name = mq.broker_statefulset_name(i)
+        found.append(obj("kubernetes:apps/v1:StatefulSet", f"mq-broker-{i}", name, "spec", mq.broker_statefulset_spec(s, i, {}),
+                         mq.role_labels("broker", {}, mq.broker_group_name(i))))
+        found.append(obj("kubernetes:core/v1:Service", f"mq-broker-{i}-svc", name, "spec", mq.broker_service_spec(i)))
+    for name, spec in mq.disruption_budgets(s).items():
+        found.append(obj("kubernetes:policy/v1:PodDisruptionBudget", f"mq-pdb-{name}", name, "spec", spec))
+    for name, spec in mq.network_policy_specs().items():
+        found.append(obj("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"mq-netpol-{name}", name, "spec", spec))
+    return found
+
+
 def full_bundle() -> list[Resource]:
-    return platform_resources() + agent_bundle()
+    return platform_resources() + agent_bundle() + queue_resources()

@@ -138,6 +138,7 @@ queues = (
             plan=queue_access,
             namespaces={t.name: t.k8s_namespace for t in stack.tenants},
             credential_seed=secrets.message_queue_credential_seed or "",
+            queue=message_queue,
             labels=stack.labels,
         ),
         opts=pulumi.ResourceOptions(providers=providers, depends_on=list(tenants)),

@@ -14,6 +14,7 @@ from typing import Optional
 
 from models.agent_spec import AgentSpec
 from models.settings import StackConfig
+from render import message_queue
 from render.queue_plan import AgentQueueAccess
 
 TRANSPORT = "ROCKETMQ"
@@ -33,7 +34,7 @@ class QueueEndpoints:
     """Where pods reach the queue inside the cluster."""
 
     proxy: str  # gRPC endpoint of the proxies (host:port), what 5.x clients connect to
-    name_server: str  # host:port; brokers' remoting addresses (checkpoint reads by key) come from its routes
+    name_server: str  # host:port;host:port; brokers' remoting addresses (checkpoint reads by key) come from its routes
     namespace: str  # the queue's Kubernetes namespace
     proxy_port: int
     broker_port: int
@@ -41,18 +42,17 @@ class QueueEndpoints:
 
 
 def queue_endpoints(stack: StackConfig) -> Optional[QueueEndpoints]:
-    """The in-cluster addresses of the stack's queue, or None without one."""
+    """The in-cluster addresses of the stack's queue (render/message_queue.py), or None without one."""
     settings = stack.message_queue
     if not settings.enabled:
         return None
-    ns = settings.namespace
     return QueueEndpoints(
-        proxy=f"rocketmq-proxy.{ns}.svc:8081",
-        name_server=f"rocketmq-namesrv.{ns}.svc:9876",
-        namespace=ns,
-        proxy_port=8081,
-        broker_port=10911,
-        name_server_port=9876,
+        proxy=message_queue.proxy_endpoint(settings),
+        name_server=message_queue.namesrv_address(settings),
+        namespace=settings.namespace,
+        proxy_port=message_queue.PROXY_GRPC_PORT,
+        broker_port=message_queue.BROKER_PORT,
+        name_server_port=message_queue.NAMESRV_PORT,
     )
 
 

@@ -50,6 +50,12 @@ def results_group(tenant: str, agent: str) -> str:
     return f"{owner(tenant, agent)}_results"
 
 
+def dead_letter_group(tenant: str, agent: str) -> str:
+    """The consumer group an operator replays the agent's dead letters with (the worker group
+    cannot read them: the proxy sends a message it already retried too often back to the DLQ)."""
+    return f"{owner(tenant, agent)}_deadletters"
+
+
 def dead_letter_topic(group: str) -> str:
     """Where RocketMQ parks a group's messages after their last retry."""
     return f"%DLQ%{group}"

@@ -10,7 +10,12 @@ already checked against the skill's access rule):
 - results go back to the caller's own inbox, `<tenant>_<caller>_results`: only the caller reads it,
   and only the agents it calls asynchronously may publish to it (a shared results topic would let
   every caller read every other caller's results, across tenants);
-- checkpoints, `<tenant>_<agent>_checkpoints`, a compacted topic keyed by task id: the agent alone.
+- checkpoints, `<tenant>_<agent>_checkpoints`, a compacted topic keyed by task id: the agent alone;
+- dead letters, `%DLQ%<tenant>_<agent>_workers` (the broker creates it at the first dead letter):
+  the agent's own user reads them with its `<tenant>_<agent>_deadletters` group to replay them.
+
+What a real RocketMQ 5.3.3 needs was checked in tests/broker/test_queue_behaviour.py
+(docs/rocketmq-observed.md, "Behaviour of the plan").
 """
 
 from __future__ import annotations
@@ -24,8 +29,12 @@ from models.settings import StackConfig
 
 TASKS, RESULTS, CHECKPOINTS = "tasks", "results", "checkpoints"
 PUB, SUB = "Pub", "Sub"
-# remoting QUERY_MESSAGE (a task's checkpoints by key) is authorized as Get on the topic
+# remoting QUERY_MESSAGE (a task's checkpoints by key) is authorized as Sub or Get on the topic;
+# Get alone, so the worker group cannot also consume the checkpoints as if they were tasks
 GET = "Get"
+# redeliveries the dead-letter group allows: the proxy returns a message only while its
+# reconsume count is below the group's attempts, and a dead letter already carries max_retries + 1
+DEAD_LETTER_GROUP_RETRIES = 16
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class AgentQueueAccess:
     username: str
     task_topics: dict[str, str] = field(default_factory=dict)  # own skill id -> topic (async agents)
     worker_group: Optional[str] = None
+    dead_letter_group: Optional[str] = None  # replays %DLQ%<worker_group>
     checkpoints_topic: Optional[str] = None
     results_topic: Optional[str] = None  # own inbox (callers of async agents)
     results_group: Optional[str] = None
@@ -88,6 +98,7 @@ class AgentQueueAccess:
             "username": self.username,
             "taskTopics": self.task_topics,
             "workerGroup": self.worker_group,
+            "deadLetterGroup": self.dead_letter_group,
             "checkpointsTopic": self.checkpoints_topic,
             "resultsTopic": self.results_topic,
             "resultsGroup": self.results_group,
@@ -140,7 +151,7 @@ def queue_plan(catalog: AgentCatalog, stack: StackConfig) -> QueuePlan:
             continue
         entries: list[AclEntryPlan] = []
         task_topics: dict[str, str] = {}
-        worker = checkpoints = results = results_group = None
+        worker = dead_letters = checkpoints = results = results_group = None
         if is_async:
             settings = spec.async_
             assert settings is not None
@@ -163,7 +174,13 @@ def queue_plan(catalog: AgentCatalog, stack: StackConfig) -> QueuePlan:
             if settings.checkpoints:
                 checkpoints = queue_names.checkpoints_topic(spec.tenant, spec.name)
                 topics.append(TopicPlan(checkpoints, spec.tenant, spec.name, CHECKPOINTS, queues, cleanup_policy="COMPACTION"))
-                entries.append(AclEntryPlan(f"Topic:{checkpoints}", (PUB, SUB, GET)))
+                entries.append(AclEntryPlan(f"Topic:{checkpoints}", (PUB, GET)))
+            # dead letters: the owner replays them with a group of its own (docs/rocketmq-observed.md)
+            dead_letters = queue_names.dead_letter_group(spec.tenant, spec.name)
+            groups.append(GroupPlan(dead_letters, spec.tenant, spec.name, DEAD_LETTER_GROUP_RETRIES,
+                                    backoff.initial_seconds * 1000, backoff.max_seconds * 1000, backoff.multiplier))
+            entries.append(AclEntryPlan(f"Topic:{queue_names.dead_letter_topic(worker)}", (SUB,)))
+            entries.append(AclEntryPlan(f"Group:{dead_letters}", (SUB,)))
             # results go to each caller's inbox
             for caller in catalog.callers_of(spec.name):
                 entries.append(AclEntryPlan(f"Topic:{queue_names.results_topic(caller.tenant, caller.name)}", (PUB,)))
@@ -187,6 +204,7 @@ def queue_plan(catalog: AgentCatalog, stack: StackConfig) -> QueuePlan:
             username=username,
             task_topics=task_topics,
             worker_group=worker,
+            dead_letter_group=dead_letters,
             checkpoints_topic=checkpoints,
             results_topic=results,
             results_group=results_group,

@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
 from render.agent.queue import PASSWORD_KEY, USERNAME_KEY, credential_secret_name
-from render.k8s_common import LABEL_AGENT
+from render.k8s_common import LABEL_AGENT, standard_labels
 from render.queue_plan import QueuePlan, TopicPlan, UserPlan
 from rocketmq_provider import QueueConsumerGroup, QueueTopic, QueueUser
 from rocketmq_provider.credentials import derive_password
@@ -108,7 +108,9 @@ def _credential_secret(parent: AgentQueues, name: str, user: UserPlan, args: Age
         metadata={
             "name": credential_secret_name(user.agent),
             "namespace": args.namespaces[user.tenant],
-            "labels": {**args.labels, LABEL_AGENT: user.agent, LABEL_QUEUE_USER: user.username},
+            "labels": standard_labels(
+                user.agent, "agent", {**args.labels, LABEL_AGENT: user.agent, LABEL_QUEUE_USER: user.username}
+            ),
         },
         type="Opaque",
         string_data={USERNAME_KEY: user.username, PASSWORD_KEY: password},

@@ -686,10 +686,21 @@ def broker_access_policy_spec() -> dict:
     }
 
 
+def namesrv_access_policy_spec() -> dict:
+    """Agents to the name servers' port: the brokers' addresses a checkpoint read by key goes to
+    (rocketmq_admin/checkpoints.py; the proxy does not answer that request)."""
+    return {
+        "podSelector": {"matchLabels": role_match("name-server")},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": [agents_peer()], "ports": _tcp(NAMESRV_PORT)}],
+    }
+
+
 def network_policy_specs() -> dict[str, dict]:
     """By name, default-deny first (k8s_common.default_deny_spec is added by the component)."""
     return {
         f"{APP}-internal": internal_policy_spec(),
         f"{APP}-proxy-from-agents": proxy_access_policy_spec(),
         f"{APP}-broker-from-agents": broker_access_policy_spec(),
+        f"{APP}-namesrv-from-agents": namesrv_access_policy_spec(),
     }

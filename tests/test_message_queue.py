@@ -170,6 +170,7 @@ def test_network_policies_admit_only_agents_from_outside(prod_run):
     assert outside == [
         ("rocketmq-proxy-from-agents", agents, [8080, 8081]),
         ("rocketmq-broker-from-agents", agents, [10911]),
+        ("rocketmq-namesrv-from-agents", agents, [9876]),
     ]
     internal = policies["rocketmq-internal"]
     assert internal["ingress"] == [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "rocketmq"}}}]}]

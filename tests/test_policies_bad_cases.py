@@ -493,6 +493,13 @@ CASES = [
         f"{R.AGENT}-queue-user",
     ),
     Case(
+        "queue-reads-other-agents-dead-letters",
+        "queue-acl-tenant-isolation",
+        change(f"{R.AGENT}-queue-user", lambda p: p["entries"].append({"resource": "Topic:%DLQ%research_summarizer_workers", "actions": ["Sub"], "decision": "Allow"})),
+        "group 'research_summarizer_workers'",
+        f"{R.AGENT}-queue-user",
+    ),
+    Case(
         "queue-credential-in-other-namespace",
         "queue-credential-in-own-tenant",
         change(f"{R.AGENT}-queue-secret", lambda p: p["metadata"].__setitem__("namespace", "tenant-research")),

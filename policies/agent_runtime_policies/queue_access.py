@@ -19,6 +19,7 @@ Found = Iterator[tuple[str, Optional[str]]]
 T_SECRET = "kubernetes:core/v1:Secret"
 L_QUEUE_USER = "agent-runtime.io/queue-user"
 PUBLISH = {"Pub"}
+DEAD_LETTERS = "%DLQ%"
 
 
 def queue_resources(resources: list[Res], kind: str) -> list[Res]:
@@ -36,6 +37,9 @@ def _entry_problem(user: Res, resource: str, actions: set, topics: dict, groups:
     kind, _, name = resource.partition(":")
     if "*" in name or kind not in ("Topic", "Group"):
         return f"names {resource!r}: a queue credential must name each topic and group it uses (no wildcard, no cluster rights)"
+    if kind == "Topic" and name.startswith(DEAD_LETTERS):
+        # the broker makes %DLQ%<group> at the first dead letter: it belongs to the group's owner
+        kind, name = "Group", name.removeprefix(DEAD_LETTERS)
     owners = topics if kind == "Topic" else groups
     target = owners.get(name)
     if target is None:

@@ -8,9 +8,6 @@ provider: it creates, it never updates or deletes.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 import sys
 import time
@@ -26,19 +23,12 @@ import yaml  # noqa: E402
 from models.agent_spec import load_agent_specs  # noqa: E402
 from models.settings import parse_stack_config  # noqa: E402
 from render.queue_plan import QueuePlan, queue_plan  # noqa: E402
+from rocketmq_provider.credentials import derive_password  # noqa: E402
 from rocketmq_admin import (AclEntry, AclSpec, GroupSpec, RetryPolicy, RocketMQAdmin,  # noqa: E402
                             TopicSpec, UserSpec)
 
 FIXTURE_AGENTS = _ROOT / "tests" / "fixtures" / "async-agents"
 TEST_SEED = "behaviour-tests-credential-seed-0123456789"
-
-
-def derive_password(seed: str, username: str) -> str:
-    """An agent's queue password, as the queue provider derives it (rocketmq_provider):
-    HMAC-SHA256(seed, "agent-runtime/rocketmq/" + username), base64url without padding."""
-    digest = hmac.new(seed.encode(), f"agent-runtime/rocketmq/{username}".encode(),
-                      hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def fixture_plan(namesrv_addr: str, seed: str = TEST_SEED, agents_dir: Path = FIXTURE_AGENTS) -> QueuePlan:

@@ -327,6 +327,7 @@ def queue_access_resources() -> list[Resource]:
         res(DYNAMIC, f"{AGENT}-results", {"queueKind": "Topic", "topic": results, "tenant": "retail", "agent": AGENT,
                                           "kind": "results", "acceptsFrom": ["research/summarizer"]}),
         res(DYNAMIC, f"{AGENT}-results-group", {"queueKind": "ConsumerGroup", "group": results, "tenant": "retail", "agent": AGENT}),
+        res(DYNAMIC, "summarizer-workers", {"queueKind": "ConsumerGroup", "group": "research_summarizer_workers", "tenant": "research", "agent": "summarizer"}),
         res(DYNAMIC, f"{AGENT}-queue-user", {"queueKind": "User", "username": CALLER_USER, "tenant": "retail", "agent": AGENT, "entries": [
             {"resource": f"Topic:{ASYNC_TASKS}", "actions": ["Pub"], "decision": "Allow"},
             {"resource": f"Topic:{results}", "actions": ["Sub"], "decision": "Allow"},

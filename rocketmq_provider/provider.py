@@ -58,7 +58,9 @@ RETRY_KINDS = ("EXPONENTIAL", "CUSTOMIZED")
 DECISIONS = ("Allow", "Deny")
 EXPONENTIAL_DEFAULTS = {"initialMs": 1000, "maxMs": 60000, "multiplier": 2}
 # ACL 2.0 resources an agent's user may be given: a topic or group, by name, prefix (name*) or all (*).
-_ACL_RESOURCE = re.compile(r"^(Topic|Group):([A-Za-z0-9_-]{1,127}\*?|\*)$")
+# a topic's dead letters are the broker's own %DLQ%<group> topic (made at the first dead letter;
+# an ACL on it is accepted: docs/rocketmq-observed.md, "Behaviour of the plan")
+_ACL_RESOURCE = re.compile(r"^(Topic|Group):([A-Za-z0-9_-]{1,127}\*?|\*)$|^Topic:%DLQ%[A-Za-z0-9_-]{1,122}$")
 _CALLER = re.compile(r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$")
 
 
@@ -474,7 +476,7 @@ class QueueUserProvider(_QueueProvider):
             resource = entry.get("resource")
             if not isinstance(resource, str) or not _ACL_RESOURCE.match(resource):
                 failures.append(CheckFailure("entries", f"{where}.resource: must be Topic:<name>, Group:<name>, "
-                                                        f"a <name>* prefix or *, not {resource!r}"))
+                                                        f"a <name>* prefix, * or Topic:%DLQ%<group>, not {resource!r}"))
             elif resource in seen:
                 failures.append(CheckFailure("entries", f"{where}.resource: {resource} is declared twice"))
             else:

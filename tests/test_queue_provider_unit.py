@@ -173,11 +173,13 @@ def test_group_check_validates_ranges_and_retry_policy():
 def test_user_check_validates_entries():
     ok = {"username": "retail-orders", "entries": [{"resource": "Topic:t", "actions": ["Pub"]},
                                                    {"resource": "Group:g*", "actions": ["Sub"], "decision": "Deny"},
-                                                   {"resource": "Topic:*", "actions": ["Get", "List"]}]}
+                                                   {"resource": "Topic:*", "actions": ["Get", "List"]},
+                                                   {"resource": "Topic:%DLQ%retail_orders_workers", "actions": ["Sub"]}]}
     news, failures = checked(QueueUserProvider(), ok)
     assert failures == [] and news["credentialVersion"] == 1
     bad = {"username": "retail orders", "credentialVersion": 0, "entries": [
         {"resource": "Cluster:c", "actions": ["Pub"]},
+        {"resource": "Topic:%RETRY%g", "actions": ["Sub"]},
         {"resource": "Topic:t", "actions": []},
         {"resource": "Topic:t", "actions": ["Pub"], "decision": "Maybe"},
         {"resource": "Topic:u", "actions": ["Fly", "Pub"], "extra": 1},
@@ -186,12 +188,13 @@ def test_user_check_validates_entries():
     reasons = [f.reason for f in failures if f.property == "entries"]
     assert {f.property for f in failures} == {"username", "credentialVersion", "entries"}
     assert any(r.startswith("entries[0].resource: must be Topic:<name>") for r in reasons)
-    assert any(r.startswith("entries[1].actions: must be a non-empty list") for r in reasons)
-    assert "entries[2].resource: Topic:t is declared twice" in reasons
-    assert "entries[2].decision: must be Allow or Deny, not 'Maybe'" in reasons
-    assert any(r.startswith("entries[3].actions") and "not ['Fly']" in r for r in reasons)
-    assert "entries[3]: unknown keys ['extra']" in reasons
-    assert any(r.startswith("entries[4]: must be an object") for r in reasons)
+    assert any(r.startswith("entries[1].resource: must be Topic:<name>") for r in reasons)  # only dead letters carry a %
+    assert any(r.startswith("entries[2].actions: must be a non-empty list") for r in reasons)
+    assert "entries[3].resource: Topic:t is declared twice" in reasons
+    assert "entries[3].decision: must be Allow or Deny, not 'Maybe'" in reasons
+    assert any(r.startswith("entries[4].actions") and "not ['Fly']" in r for r in reasons)
+    assert "entries[4]: unknown keys ['extra']" in reasons
+    assert any(r.startswith("entries[5]: must be an object") for r in reasons)
 
 
 # ------------------------------------------------------------------ diff (pure)

@@ -230,15 +230,15 @@ AGENT_SECRETS = {
 
 
 def _store_secrets(stack: E2EStack, registry_password: str, supplied: Optional[dict[str, str]] = None) -> None:
-    """`supplied` secrets, then the generated platform secrets, the registry password and the agents' Secrets,
-    with `pulumi config set --secret`."""
-    for key, value in (supplied or {}).items():
-        stack.run_cli("config", "set", "--secret", f"{PROJECT}:{key}", input=value)
+    """The generated platform secrets (init-secrets creates the stack), then the `supplied` ones in their place,
+    the registry password and the agents' Secrets, with `pulumi config set --secret`."""
     proc = subprocess.run(
         [sys.executable, str(SCRIPTS / "stack.py"), "init-secrets", "--stack", STACK, "--project-dir", str(stack.project_dir)],
         env=stack.env, capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
+    for key, value in (supplied or {}).items():
+        stack.run_cli("config", "set", "--secret", f"{PROJECT}:{key}", input=value)
     stack.run_cli("config", "set", "--secret", f"{PROJECT}:registryPassword", input=registry_password)
     for tenant, secrets in AGENT_SECRETS.items():
         for name, data in secrets.items():

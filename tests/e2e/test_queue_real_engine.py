@@ -40,7 +40,8 @@ def plan_of(e2e: E2EStack) -> QueuePlan:
     """What the program declares, computed from the stack file and agents exactly as the program does."""
     raw = {k.split(":", 1)[1]: v for k, v in e2e.stack_config().items() if k.startswith(f"{PROJECT}:")}
     raw = {k: v for k, v in raw.items() if not isinstance(v, dict) or "secure" not in v}
-    raw.update(messageQueueAdminPassword="x" * 16, messageQueueCredentialSeed="x" * 32)
+    # stand-ins for the secrets (the plan does not depend on them)
+    raw.update(messageQueueAdminPassword="x" * 16, messageQueueCredentialSeed="x" * 32, registryPassword="x" * 16)
     stack, secrets = parse_stack_config({k: v for k, v in raw.items() if k != "agentSecrets"})
     return queue_plan(load_stack_agents(stack, e2e.project_dir), stack)
 
@@ -207,7 +208,8 @@ def test_a_pre_existing_topic_with_other_settings_is_refused_by_name_and_left_al
 def test_wrong_admin_credentials_fail_clearly_and_change_nothing(queue_e2e, queued):
     right = queue_e2e.queue.admin_password
     queue_e2e.run_cli("config", "set", "--secret", f"{PROJECT}:messageQueueAdminPassword", input="wrong-password-0123456789")
-    queue_e2e.edit_agent("summarizer", lambda spec: spec["async"].update(concurrency=3))
+    # a change the provider must make on the broker (a group's retries)
+    queue_e2e.edit_agent("summarizer", lambda spec: spec["async"]["retry"].update(maxRetries=3))
     try:
         failed = queue_e2e.run("up")
     finally:
@@ -215,7 +217,11 @@ def test_wrong_admin_credentials_fail_clearly_and_change_nothing(queue_e2e, queu
     assert failed.code != 0
     assert "check signature failed" in failed.output, failed.output[-4000:]
     assert "Traceback" not in failed.output
+    with admin(queue_e2e) as client:
+        assert client.get_group("research_summarizer_workers").max_retries == 2  # untouched by the failed up
     assert_ok(queue_e2e.run("up"))
+    with admin(queue_e2e) as client:
+        assert client.get_group("research_summarizer_workers").max_retries == 3
     assert_ok(queue_e2e.run("preview", "--expect-no-changes"))
 
 

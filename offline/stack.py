@@ -43,6 +43,12 @@ class StackSettings:
     secret_keys: list[str]
     # encrypted as one value: what they hold cannot be seen without the passphrase
     opaque_secrets: list[str] = field(default_factory=list)
+    # not set yet; `scripts/stack.py init-secrets` generates them before the first up (stood in for here)
+    generated_later: list[str] = field(default_factory=list)
+
+
+# secrets a stack with the queue on needs, which init-secrets generates (scripts/stack.py QUEUE_SECRETS)
+QUEUE_SECRETS = (f"{PROJECT}:messageQueueAdminPassword", f"{PROJECT}:messageQueueCredentialSeed")
 
 
 def _stand_in(value: Any) -> tuple[Any, bool]:
@@ -78,6 +84,13 @@ def read_stack_file(stack_file: Path, kubeconfig_stand_in: Path) -> StackSetting
         settings.config[key] = value
         if secret:
             settings.secret_keys.append(key)
+    queue = settings.config.get(f"{PROJECT}:messageQueue")
+    if isinstance(queue, dict) and queue.get("enabled") is True:
+        for key in QUEUE_SECRETS:
+            if key not in settings.config:
+                settings.config[key] = STAND_IN
+                settings.secret_keys.append(key)
+                settings.generated_later.append(key)
     target = settings.config.get(f"{PROJECT}:kubernetes")
     if isinstance(target, dict) and target.get("kubeconfig"):
         settings.config[f"{PROJECT}:kubernetes"] = {**target, "kubeconfig": str(kubeconfig_stand_in)}

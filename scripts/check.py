@@ -145,6 +145,8 @@ def _report(stack_name: str, project_dir: Path, schemas: bool, out) -> int:
     print(f"schemas: {'not checked (--no-schemas)' if not schemas else f'{len(schema)} problem(s)'}", file=out)
     for problem in schema:
         print(f"  {problem}", file=out)
+    for key in settings.generated_later:
+        print(f"note: {key} is not set yet; `venv/bin/python scripts/stack.py init-secrets --stack {stack_name}` generates it before the first up", file=out)
     for key in settings.opaque_secrets:
         print(f"note: {key} is encrypted as one value; the Secrets it supplies could not be seen (set it with --path)", file=out)
     print("\nnot checked here: chart contents (expanded only by the engine), the cluster, Nacos", file=out)

@@ -7,9 +7,12 @@ fixture agents (tests/fixtures/async-agents) with per-agent ACL users, then meas
   workers (the fixture's concurrency, one SimpleConsumer each, own credential) consume it and
   publish the result into requester's results topic -> requester consumes the result;
   end-to-end latency per task (p50/p95/max) and tasks/s;
+- raw, two hops: the same path (same workers, same concurrency) with the admin user on plain
+  topics and groups, so the difference to the plan path is what the plan and its per-agent ACL
+  users cost, not the second hop;
 - raw: the same client, admin user, one topic and group: publish -> consume round trip.
 
-    venv/bin/python scripts/bench_queue.py [--tasks 300]
+    venv/bin/python scripts/bench_queue.py [--tasks 300] [--warmup 300]
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ def run_path(srv, tasks: int, task_topic: str, caller: tuple[str, str], caller_g
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tasks", type=int, default=300)
+    p.add_argument("--warmup", type=int, default=300, help="messages through the raw two-hop path first, not measured")
     args = p.parse_args()
     t_start = time.monotonic()
     build = mq_mod.build()
@@ -128,18 +132,27 @@ def main() -> int:
             plan = fixture_plan(srv.namesrv_addr)
             with RocketMQAdmin(srv.namesrv_addr, srv.cluster, srv.admin_user, srv.admin_password) as admin:
                 passwords = provision(admin, plan, TEST_SEED)
-                admin.create_topic(TopicSpec("bench_raw", queues=4))
-                admin.put_group(GroupSpec("bench_raw_group"))
-                wait_routed(admin, [t.name for t in plan.topics] + ["bench_raw"])
+                raw_topics = ["bench_raw", "bench_raw_tasks", "bench_raw_results"]
+                for topic in raw_topics:
+                    admin.create_topic(TopicSpec(topic, queues=4))
+                for group in ("bench_raw_group", "bench_raw_workers", "bench_raw_results"):
+                    admin.put_group(GroupSpec(group))
+                wait_routed(admin, [t.name for t in plan.topics] + raw_topics)
             access = plan.access
             summ, req = access["summarizer"], access["requester"]
+            admin_cred = (srv.admin_user, srv.admin_password)
+            # a fresh broker's JVM is cold: warm it up (not measured) so the order of the rows does not decide
+            run_path(srv, args.warmup, "bench_raw_tasks", admin_cred, "bench_raw_results", "bench_raw_results",
+                     admin_cred, "bench_raw_workers", summ.concurrency or 1)
             rows = []
             plan_path = run_path(
                 srv, args.tasks, summ.task_topics["summarize-v1"], (req.username, passwords[req.username]),
                 req.results_group, req.results_topic, (summ.username, passwords[summ.username]),
                 summ.worker_group, summ.concurrency or 1)
             rows.append(("plan: task -> worker -> result -> caller (ACL users)", plan_path))
-            admin_cred = (srv.admin_user, srv.admin_password)
+            two_hops = run_path(srv, args.tasks, "bench_raw_tasks", admin_cred, "bench_raw_results", "bench_raw_results",
+                                admin_cred, "bench_raw_workers", summ.concurrency or 1)
+            rows.append(("raw, two hops: the same path, admin user, plain topics", two_hops))
             raw = run_path(srv, args.tasks, "bench_raw", admin_cred, "bench_raw_group", "bench_raw",
                            None, None, 0)
             rows.append(("raw: publish -> consume, admin, 1 topic", raw))

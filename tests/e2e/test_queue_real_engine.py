@@ -110,6 +110,17 @@ def test_each_agent_gets_its_derived_credential_in_its_own_tenant(queue_e2e, que
     assert value not in json.dumps(deployment)
 
 
+def test_no_queue_secret_in_plain_text_in_state_configmaps_or_output(queue_e2e, queued):
+    value = seed(queue_e2e)
+    secrets = [value, queue_e2e.queue.admin_password, *(derive_password(value, u.username) for u in queued["plan"].users)]
+    state_text = "".join(p.read_text(errors="replace") for p in queue_e2e.state_dir.rglob("*") if p.is_file())
+    configmaps = queue_e2e.kubectl("get", "configmaps", "-A", "-o", "json").stdout
+    for secret in secrets:
+        assert secret not in state_text, "a queue secret is in the Pulumi state in plain text"
+        assert secret not in configmaps, "a queue secret is in a ConfigMap"
+        assert secret not in queued["up"].output, "a queue secret was printed"
+
+
 def test_the_agent_card_in_nacos_advertises_the_async_interface(queue_e2e, queued):
     status, body = queue_e2e.nacos.request(
         "GET", "/v3/admin/ai/a2a", {"namespaceId": "tenant-research", "agentName": "summarizer"}

@@ -45,6 +45,16 @@ CASES = [
     ("token-not-base64", "dev", {}, {"nacosAuthToken": "not base64 at all!"}, {}, (), ["agent-runtime:nacosAuthToken:", "must be base64"]),
     ("password-short", "dev", {}, {"nacosAdminPassword": "short"}, {}, (), ["agent-runtime:nacosAdminPassword:", "at least 12"]),
     ("secret-in-plain-text", "dev", {}, {}, {"nacosAdminPassword": "plain-text-password-123"}, (), ["agent-runtime:nacosAdminPassword: is stored in plain text", "--secret"]),
+    # the message queue
+    ("queue-image-other-version", "dev", {"messageQueue": {"enabled": True, "image": "apache/rocketmq:5.1.4"}}, {}, {}, (), ["agent-runtime:messageQueue.image:", "apache/rocketmq:5.3.3"]),
+    ("queue-replicated-one-name-server", "dev", {"messageQueue": {"enabled": True, "replicasPerGroup": 2}}, {}, {}, (), ["agent-runtime:messageQueue.nameServers: replicated brokers", "at least 3 name servers"]),
+    ("queue-heap-not-a-size", "dev", {"messageQueue": {"enabled": True, "broker": {"heap": "lots", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}}}, {}, {}, (), ["agent-runtime:messageQueue.broker.heap:", "not a JVM heap size"]),
+    ("queue-admin-address", "dev", {"messageQueue": {"enabled": True, "admin": {"namesrvAddr": "http://mq:9876"}}}, {}, {}, (), ["agent-runtime:messageQueue.admin.namesrvAddr:", "must be host:port"]),
+    ("queue-admin-other-cluster", "dev", {"messageQueue": {"enabled": True, "admin": {"cluster": "elsewhere"}}}, {}, {}, (), ["agent-runtime:messageQueue.admin.cluster: 'elsewhere' is not the queue's cluster"]),
+    ("queue-without-its-secrets", "dev", {"messageQueue": {"enabled": True}}, {}, {}, ("messageQueueAdminPassword", "messageQueueCredentialSeed"), ["agent-runtime:messageQueueAdminPassword: required when messageQueue.enabled", "agent-runtime:messageQueueCredentialSeed: required", "init-secrets"]),
+    ("queue-seed-short", "dev", {"messageQueue": {"enabled": True}}, {"messageQueueCredentialSeed": "too-short"}, {}, (), ["agent-runtime:messageQueueCredentialSeed:", "at least 32"]),
+    ("prod-queue-unreplicated", "prod", {"messageQueue": {"enabled": True}}, {}, {}, (), ["messageQueue.replicasPerGroup: prod requires replicated brokers", "messageQueue.proxies: prod needs at least 2"]),
+    ("prod-queue-acl-off", "prod", {"messageQueue": {"enabled": True, "nameServers": 3, "replicasPerGroup": 2, "proxies": 2, "acl": False}}, {}, {}, (), ["messageQueue.acl: prod requires authentication and ACLs"]),
 ]
 
 

@@ -30,6 +30,7 @@ from pydantic.alias_generators import to_camel
 
 from models import queue_names
 from models.async_spec import AsyncSpec
+from models.names import skill_slug
 from models.settings import DEFAULT_INCLUDE, DEFAULT_MCP_INCLUDE, PinnedImage, Resources, SandboxEgressRule
 
 MCP_SUBDIR = "mcp"
@@ -882,11 +883,6 @@ class ResolvedVersion:
 
 def version_slug(version: str) -> str:
     return "v" + re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
-
-
-def skill_slug(skill_id: str) -> str:
-    """A skill id as part of a Kubernetes object name ('.' and '_' are not allowed in every name)."""
-    return re.sub(r"[^a-z0-9-]+", "-", skill_id).strip("-")
 
 
 class AgentSpec(Spec):

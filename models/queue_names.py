@@ -10,14 +10,11 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from models.names import skill_slug
+
 # what RocketMQ 5.3 accepts for topics, groups and users (its own %RETRY%/%DLQ% names aside)
 MAX_NAME = 127
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def skill_part(skill_id: str) -> str:
-    """A skill id as part of a topic name (the same slug as its gateway route)."""
-    return re.sub(r"[^a-z0-9-]+", "-", skill_id).strip("-")
 
 
 def owner(tenant: str, agent: str) -> str:
@@ -27,7 +24,7 @@ def owner(tenant: str, agent: str) -> str:
 
 def task_topic(tenant: str, agent: str, skill_id: str) -> str:
     """Where callers the skill admits publish tasks for it."""
-    return f"{owner(tenant, agent)}_tasks_{skill_part(skill_id)}"
+    return f"{owner(tenant, agent)}_tasks_{skill_slug(skill_id)}"
 
 
 def results_topic(tenant: str, agent: str) -> str:
